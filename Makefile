@@ -1,0 +1,186 @@
+# KML - Kernel Mode Linux for x86-64 on Linux 6.12.  See README.md.
+#
+# Everything is built under build/ (git-ignored).  Targets:
+#   deps kernel tools samples selftests initramfs run shell check fuzz
+#   checkpatch kernel-tree kernel-refresh clean distclean help
+SHELL := /bin/bash
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+TOP        := $(abspath .)
+BUILD      := $(TOP)/build
+KTARBALL   ?= /usr/src/linux-source-6.12.tar.xz
+KTREE      := $(BUILD)/linux
+KOBJ       := $(BUILD)/kobj
+BZIMAGE    := $(KOBJ)/arch/x86/boot/bzImage
+JOBS       ?= $(shell echo $$(( $$(nproc) + 1 )))
+CCACHE     := $(shell command -v ccache 2>/dev/null)
+KMAKE       = $(MAKE) -C $(KTREE) O=$(KOBJ) ARCH=x86_64 $(if $(CCACHE),CC="ccache gcc")
+
+# The signing key.  Default: made on first use under build/keys.  Set
+# KML_KEY=/path/key.pem (PEM private key + certificate) to use your own;
+# its certificate is what the kernel trusts.
+KEYDIR     := $(BUILD)/keys
+KML_KEY    ?= $(KEYDIR)/kml-signing.pem
+KML_CERT   := $(KEYDIR)/trusted.crt
+UNTRUSTED  := $(KEYDIR)/untrusted.pem
+
+TOOLS      := $(BUILD)/tools
+STAMP      := $(TOOLS)/kml-stamp
+SAMPLES    := $(BUILD)/samples
+SELFTESTS  := $(BUILD)/selftests
+GUEST      := $(BUILD)/guest
+INITRAMFS  := $(BUILD)/initramfs.cpio.gz
+LOGS       := $(BUILD)/logs
+KML_LD     := $(TOP)/elfnote/kml.ld
+
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Werror
+HOSTCC     ?= gcc
+
+.PHONY: all deps kernel tools samples selftests initramfs run shell check \
+	fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help \
+	host-check
+
+all: kernel tools samples selftests initramfs
+
+help:
+	@sed -n '/^## /s/^## //p' README.md
+
+# ---- packages ------------------------------------------------------------
+deps:
+	@tools/install-deps.sh
+
+# ---- keys ----------------------------------------------------------------
+keys: $(KML_CERT) $(UNTRUSTED)
+
+$(KEYDIR)/kml-signing.pem: elfnote/x509.genkey
+	@mkdir -p $(KEYDIR)
+	@echo "  KEY     $@ (new RSA-4096 signing key)"
+	@openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 \
+		-config $< -outform PEM -out $@ -keyout $@ 2>/dev/null
+	@chmod 600 $@
+
+$(UNTRUSTED): elfnote/x509.genkey
+	@mkdir -p $(KEYDIR)
+	@echo "  KEY     $@ (a key the kernel does not trust, for tests)"
+	@sed 's/^CN = .*/CN = KML untrusted test key/' $< > $@.cfg
+	@openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 \
+		-newkey rsa:2048 -config $@.cfg -outform PEM -out $@ -keyout $@ 2>/dev/null
+	@rm -f $@.cfg
+
+# The certificate the kernel is built to trust, taken from KML_KEY.
+$(KML_CERT): $(KML_KEY)
+	@mkdir -p $(KEYDIR)
+	@openssl x509 -in $< -out $@.tmp || { echo "KML_KEY=$< holds no certificate" >&2; exit 1; }
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+# ---- kernel --------------------------------------------------------------
+kernel-tree:
+	@kernel/kml-tree.sh prepare $(KTARBALL) $(KTREE)
+
+kernel-refresh:
+	@kernel/kml-tree.sh refresh $(KTREE)
+
+# .config = tinyconfig + kernel/kml.config + the trusted certificate; every
+# option checked (kernel/merge-config.sh).  Redone when an input changes.
+$(KOBJ)/.config: kernel/kml.config kernel/merge-config.sh $(KML_CERT) | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ) kernel/kml.config -- \
+		'CONFIG_SYSTEM_TRUSTED_KEYS="$(KML_CERT)"'
+
+kernel: kernel-tree $(KOBJ)/.config
+	@echo "  KERNEL  $(BZIMAGE)"
+	@$(KMAKE) -s -j$(JOBS) bzImage
+
+# ---- user-space tools ------------------------------------------------------
+tools: $(STAMP)
+
+$(STAMP): tools/kml-stamp.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+	@mkdir -p $(TOOLS)
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c elfnote/kml_notewalk.c -lelf -lcrypto
+
+# kml.ld is committed (users link with it directly) but generated from
+# kml.ld.S + kml_note.h; `make check` verifies the committed copy.
+elfnote/kml.ld: elfnote/kml.ld.S elfnote/kml_note.h elfnote/gen-kml-ld.sh
+	elfnote/gen-kml-ld.sh $@
+
+# ---- samples and selftest programs --------------------------------------
+KMLLINK := -Wl,-T,$(KML_LD)
+SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
+	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn
+
+samples: $(SAMPLE_BINS)
+
+$(SAMPLES)/hello-static.unstamped: samples/hello.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
+$(SAMPLES)/hello-dyn.unstamped: samples/hello.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -o $@ $< $(KMLLINK)
+$(SAMPLES)/hello-static.nonote: samples/hello.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
+$(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
+	cp $< $@.tmp && $(STAMP) --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
+
+SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test
+
+selftests: $(SELFTEST_BINS)
+
+$(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
+$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
+
+# ---- the guest -------------------------------------------------------------
+initramfs: $(INITRAMFS)
+
+$(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
+		selftests/mkcases.sh selftests/guest/init selftests/guest/run-tests.sh \
+		tools/mk-initramfs.sh
+	@echo "  GUEST   $@"
+	@STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
+		SELFTESTS=$(SELFTESTS) selftests/mkcases.sh $(GUEST)/kml
+	@tools/mk-initramfs.sh $(GUEST) $@
+
+QEMU_FLAGS ?=
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/kml-qemu --mode run $(QEMU_FLAGS) $(BZIMAGE) $(INITRAMFS)
+
+shell: deps
+	@$(MAKE) --no-print-directory all
+	@tools/kml-qemu --mode shell $(QEMU_FLAGS) $(BZIMAGE) $(INITRAMFS)
+
+# ---- tests -----------------------------------------------------------------
+FUZZ_SECONDS ?= 180
+FUZZER := $(BUILD)/fuzz/fuzz_notewalk
+
+check: deps
+	@$(MAKE) --no-print-directory all $(FUZZER)
+	@selftests/check.sh
+
+$(FUZZER): tools/fuzz_notewalk.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ielfnote -o $@ \
+		tools/fuzz_notewalk.c elfnote/kml_notewalk.c
+
+fuzz: $(FUZZER)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus selftests/fuzz-corpus
+
+checkpatch: kernel-tree
+	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
+	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c \
+		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+
+clean:
+	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz
+	-[ -d $(KOBJ) ] && $(KMAKE) -s clean
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * binfmt_kml.c - recognise and verify the KML stamp of an executable.
+ *
+ * This handler loads nothing itself.  It sits at the head of the binfmt
+ * list, looks for the KML stamp note (see include/linux/kml_note.h) and
+ * decides:
+ *
+ *   no KML note, or only the zeroed reservation  -> -ENOEXEC: not ours,
+ *        binfmt_elf runs the file as an ordinary process;
+ *   a valid stamp signed by a trusted key         -> bprm->kml = 1, then
+ *        -ENOEXEC so that binfmt_elf loads it; the arch code turns the
+ *        mark into TIF_KML after the point of no return;
+ *   a KML note that is present but not valid      -> -EPERM, and one
+ *        rate-limited log line naming the file and the reason.
+ *
+ * The file cannot change underneath us: exec has already denied write
+ * access to it (ETXTBSY for writers) before any binfmt handler runs.
+ */
+#define pr_fmt(fmt) "kml: " fmt
+
+#include <linux/binfmts.h>
+#include <linux/elf.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/ratelimit.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/verification.h>
+#include <crypto/hash.h>
+#include <linux/kml_note.h>
+#include <linux/kml_notewalk.h>
+
+/* Bytes of the file head cached per exec: ELF header, phdrs and notes. */
+#define KML_WINDOW	PAGE_SIZE
+/* Read size while hashing the whole file. */
+#define KML_HASH_CHUNK	(16 * 1024)
+
+struct kml_file {
+	struct file *file;
+	u8 *win;		/* KML_WINDOW bytes */
+	u64 win_off;
+	u32 win_len;
+};
+
+/*
+ * A handful of refusals in a row is normal (a test suite, a broken deploy);
+ * show them all, but never let a loop of bad execs flood the log.
+ */
+static DEFINE_RATELIMIT_STATE(kml_log_rs, 5 * HZ, 20);
+
+static void kml_refuse(struct linux_binprm *bprm, const char *why, int err)
+{
+	if (__ratelimit(&kml_log_rs))
+		pr_warn("refusing exec of %s (pid %d): invalid stamp: %s (%d)\n",
+			bprm->filename, task_pid_nr(current), why, err);
+}
+
+/* struct kml_reader callback: serves small reads from a one-page window. */
+static int kml_read(void *ctx, u64 off, void *buf, u32 len)
+{
+	struct kml_file *kf = ctx;
+	loff_t pos = off;
+	ssize_t n;
+
+	if (off >= kf->win_off && off - kf->win_off <= kf->win_len &&
+	    len <= kf->win_len - (off - kf->win_off)) {
+		memcpy(buf, kf->win + (off - kf->win_off), len);
+		return 0;
+	}
+	if (len > KML_WINDOW) {
+		n = kernel_read(kf->file, buf, len, &pos);
+		return n == len ? 0 : (n < 0 ? n : -EIO);
+	}
+	n = kernel_read(kf->file, kf->win, KML_WINDOW, &pos);
+	if (n < 0)
+		return n;
+	kf->win_off = off;
+	kf->win_len = n;
+	if (n < len)
+		return -EIO;	/* shorter than i_size said */
+	memcpy(buf, kf->win, len);
+	return 0;
+}
+
+/* SHA-256 of the whole file, the descriptor's bytes read as zero. */
+static int kml_hash_file(struct file *file, u64 size, u64 desc_off,
+			 u8 *digest)
+{
+	struct crypto_shash *tfm;
+	struct shash_desc *desc;
+	u64 pos = 0;
+	u8 *buf;
+	int err;
+
+	tfm = crypto_alloc_shash("sha256", 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	err = -ENOMEM;
+	desc = kzalloc(sizeof(*desc) + crypto_shash_descsize(tfm), GFP_KERNEL);
+	buf = kmalloc(KML_HASH_CHUNK, GFP_KERNEL);
+	if (!desc || !buf)
+		goto out;
+	desc->tfm = tfm;
+	err = crypto_shash_init(desc);
+
+	while (!err && pos < size) {
+		u32 len = min_t(u64, KML_HASH_CHUNK, size - pos);
+		loff_t rpos = pos;
+		ssize_t n = kernel_read(file, buf, len, &rpos);
+
+		if (n != len) {
+			err = n < 0 ? n : -EIO;
+			break;
+		}
+		/* Zero the part of this chunk that overlaps the descriptor. */
+		if (desc_off < pos + len && desc_off + KML_DESC_SIZE > pos) {
+			u64 from = max(desc_off, pos);
+			u64 to = min(desc_off + KML_DESC_SIZE, pos + len);
+
+			memset(buf + (from - pos), 0, to - from);
+		}
+		err = crypto_shash_update(desc, buf, len);
+		pos += len;
+		/* A big binary must not hold up a kill or the scheduler. */
+		if (fatal_signal_pending(current))
+			err = -EINTR;
+		cond_resched();
+	}
+	if (!err)
+		err = crypto_shash_final(desc, digest);
+out:
+	kfree(buf);
+	kfree_sensitive(desc);
+	crypto_free_shash(tfm);
+	return err;
+}
+
+static const char *kml_verify_reason(int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return "signed by a key that is not in the trusted keyring";
+	case -EKEYREJECTED:
+		return "signature does not match (file modified after stamping?)";
+	case -EBADMSG:
+		return "signature is not a well-formed PKCS#7 message";
+	case -ENOPKG:
+		return "signature uses an unsupported algorithm";
+	case -EKEYREVOKED:
+	case -EKEYEXPIRED:
+		return "signing key revoked or expired";
+	default:
+		return "signature check failed";
+	}
+}
+
+/*
+ * Returns 1 for a valid stamp, 0 for none, -ENOEXEC for "not ours",
+ * -EPERM (after logging) for an invalid stamp, or another error.
+ */
+static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
+{
+	struct kml_reader rd = {
+		.read = kml_read,
+		.ctx = kf,
+		.size = i_size_read(file_inode(bprm->file)),
+	};
+	struct kml_signed_data sd;
+	struct kml_stamp_desc *d;
+	struct kml_note_info ni;
+	u8 digest[KML_DIGEST_SIZE];
+	const char *why;
+	int ret;
+
+	ret = kml_find_note(&rd, &ni, &why);
+	if (ret <= 0) {
+		if (ret == -EBADMSG) {
+			kml_refuse(bprm, why, ret);
+			return -EPERM;
+		}
+		return ret;	/* 0, -ENOEXEC or a read error */
+	}
+
+	d = kmalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	ret = kml_read(kf, ni.desc_off, d, sizeof(*d));
+	if (ret)
+		goto out;
+	ret = kml_check_desc(d, &why);
+	if (ret <= 0) {
+		if (ret == -EBADMSG) {
+			kml_refuse(bprm, why, ret);
+			ret = -EPERM;
+		}
+		goto out;	/* 0: reserved but not stamped */
+	}
+
+	ret = kml_hash_file(bprm->file, rd.size, ni.desc_off, digest);
+	if (ret)
+		goto out;
+	kml_signed_data_init(&sd, rd.size, ni.desc_off, digest);
+	/* NULL keyring: the builtin trusted keys only. */
+	ret = verify_pkcs7_signature(&sd, sizeof(sd), d->sig,
+				     le32_to_cpu(d->sig_len), NULL,
+				     VERIFYING_UNSPECIFIED_SIGNATURE,
+				     NULL, NULL);
+	if (ret) {
+		kml_refuse(bprm, kml_verify_reason(ret), ret);
+		ret = -EPERM;
+		goto out;
+	}
+	ret = 1;
+out:
+	kfree(d);
+	return ret;
+}
+
+static int load_kml_binary(struct linux_binprm *bprm)
+{
+	struct kml_file kf = { .file = bprm->file };
+	int ret;
+
+	/* Decide afresh for every file, including a script's interpreter. */
+	bprm->kml = 0;
+
+	/* Cheap reject of everything that is not an ELF64 file. */
+	if (memcmp(bprm->buf, ELFMAG, SELFMAG) != 0 ||
+	    bprm->buf[EI_CLASS] != ELFCLASS64)
+		return -ENOEXEC;
+
+	kf.win = kmalloc(KML_WINDOW, GFP_KERNEL);
+	if (!kf.win)
+		return -ENOMEM;
+	ret = kml_check_file(bprm, &kf);
+	kfree(kf.win);
+
+	if (ret == 1)
+		bprm->kml = 1;
+	if (ret >= 0 || ret == -ENOEXEC)
+		return -ENOEXEC;	/* binfmt_elf does the loading */
+	return ret;
+}
+
+static struct linux_binfmt kml_format = {
+	.module		= THIS_MODULE,
+	.load_binary	= load_kml_binary,
+};
+
+static int __init init_kml_binfmt(void)
+{
+	/* At the head of the list: we must see every file before binfmt_elf. */
+	insert_binfmt(&kml_format);
+	return 0;
+}
+core_initcall(init_kml_binfmt);

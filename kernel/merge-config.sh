@@ -1,0 +1,41 @@
+#!/bin/bash
+# Usage: merge-config.sh KTREE OUTDIR FRAGMENT... -- EXTRA_LINE...
+# Builds OUTDIR/.config = tinyconfig + fragments (+ extra lines), then checks that every
+# option asked for survived olddefconfig. Kconfig silently drops an option whose
+# dependencies are not met; for us that is an error, not a warning.
+set -euo pipefail
+ktree=$1 out=$2; shift 2
+frags=() extra=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do frags+=("$1"); shift; done
+[ $# -gt 0 ] && shift
+extra=("$@")
+mkdir -p "$out"
+want="$out/kml-wanted.config"
+cat "${frags[@]}" > "$want"
+[ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}" >> "$want"
+make -s -C "$ktree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
+# Append the wanted options and let Kconfig resolve them (later lines win).
+grep -E '^(CONFIG_|# CONFIG_)' "$want" >> "$out/.config"
+make -s -C "$ktree" O="$out" ARCH=x86_64 olddefconfig >/dev/null
+bad=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		opt=${line%%=*}
+		if ! grep -qxF -- "$line" "$out/.config"; then
+			got=$(grep -E "^$opt=|^# $opt is not set" "$out/.config" || echo "absent")
+			echo "merge-config: $opt: wanted '${line#*=}', Kconfig gave: $got" >&2
+			bad=1
+		fi ;;
+	"# CONFIG_"*" is not set")
+		opt=${line#\# }; opt=${opt%% *}
+		if grep -qE "^$opt=" "$out/.config"; then
+			echo "merge-config: $opt: wanted off, Kconfig turned it on" >&2
+			bad=1
+		fi ;;
+	esac
+done < "$want"
+if [ $bad -ne 0 ]; then
+	echo "merge-config: required options were dropped; fix kernel/*.config" >&2
+	exit 1
+fi

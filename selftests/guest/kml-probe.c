@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kml-probe - checks the KML state of itself and of what it forks or execs.
+ * Prints "probe: ok" (exit 0) when the check holds, "probe: FAIL ..." else.
+ *
+ *   kml-probe status WANT            my own Kml: is WANT
+ *   kml-probe fork WANT              a forked child sees Kml: WANT
+ *   kml-probe exec PATH ARGS...      exec PATH ARGS (which must say ok)
+ *   kml-probe execfail PATH WANT     exec of PATH fails with EPERM, and
+ *                                    afterwards my Kml: is still WANT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int kml_status(void)
+{
+	char line[256];
+	int v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Kml: %d", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int verdict(int ok, const char *what, int got, int want)
+{
+	if (ok) {
+		printf("probe: ok\n");
+		return 0;
+	}
+	printf("probe: FAIL %s: got %d, want %d\n", what, got, want);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	int want, got, st;
+	pid_t pid;
+
+	if (argc >= 3 && !strcmp(argv[1], "status")) {
+		want = atoi(argv[2]);
+		got = kml_status();
+		return verdict(got == want, "status", got, want);
+	}
+	if (argc >= 3 && !strcmp(argv[1], "fork")) {
+		want = atoi(argv[2]);
+		pid = fork();
+		if (pid == 0)
+			_exit(kml_status() == want ? 0 : 1);
+		if (pid < 0 || waitpid(pid, &st, 0) != pid)
+			return verdict(0, "fork", -1, want);
+		return verdict(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			       "child status", !WEXITSTATUS(st) ? want : -1,
+			       want);
+	}
+	if (argc >= 3 && !strcmp(argv[1], "exec")) {
+		execv(argv[2], argv + 2);
+		printf("probe: FAIL exec %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "execfail")) {
+		char *args[] = { argv[2], NULL };
+
+		want = atoi(argv[3]);
+		execv(argv[2], args);
+		if (errno != EPERM)
+			return verdict(0, "exec errno", errno, EPERM);
+		got = kml_status();
+		return verdict(got == want, "status after failed exec", got,
+			       want);
+	}
+	fprintf(stderr, "usage: see the comment at the top of kml-probe.c\n");
+	return 2;
+}

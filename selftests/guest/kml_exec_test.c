@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kml_exec_test - guest-side TAP tests of stamp recognition (binfmt_kml).
+ *
+ * Usage: kml_exec_test DIR
+ *   DIR holds the programs and the broken stamps made on the host by
+ *   selftests/mkcases.sh; DIR/cases lists one case per line:
+ *
+ *     run   NAME KML        NAME runs, exits 0 and prints "Kml: KML"
+ *     deny  NAME REASON...  exec of NAME fails with EPERM and the kernel
+ *                           logs "refusing exec of ...NAME...: REASON"
+ *     probe NAME ARGS...    NAME (the kml-probe helper) runs with ARGS and
+ *                           must print "probe: ok"
+ *
+ * Output is kselftest-style TAP; the host runner counts it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int test_no;
+
+static void tap(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", ok ? "" : "not ", ++test_no);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Runs argv; collects stdout (and stderr) into out, returns wait status. */
+static int run(char *const argv[], char *out, size_t outsz, int *exec_errno)
+{
+	int pfd[2], epfd[2], status = -1, e = 0;
+	size_t n = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe(pfd) || pipe2(epfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(epfd[0]);
+		execv(argv[0], argv);
+		e = errno;
+		(void)!write(epfd[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(pfd[1]);
+	close(epfd[1]);
+	while (n + 1 < outsz && (r = read(pfd[0], out + n, outsz - 1 - n)) > 0)
+		n += r;
+	out[n] = 0;
+	close(pfd[0]);
+	if (read(epfd[0], &e, sizeof(e)) != sizeof(e))
+		e = 0;
+	close(epfd[0]);
+	waitpid(pid, &status, 0);
+	*exec_errno = e;
+	return status;
+}
+
+/* Opens /dev/kmsg positioned at its end, so we see only new records. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Is there a new record containing both needles? */
+static int kmsg_find(int fd, const char *a, const char *b)
+{
+	char rec[2048];
+	ssize_t r;
+	int found = 0;
+
+	while ((r = read(fd, rec, sizeof(rec) - 1)) > 0 || (r < 0 && errno == EPIPE)) {
+		if (r <= 0)
+			continue;	/* EPIPE: records were overwritten */
+		rec[r] = 0;
+		if (strstr(rec, a) && strstr(rec, b))
+			found = 1;
+	}
+	return found;
+}
+
+static void case_run(const char *dir, const char *name, int want)
+{
+	char path[512], out[4096], expect[32];
+	char *argv[] = { path, NULL };
+	int st, e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(expect, sizeof(expect), "Kml: %d", want);
+	st = run(argv, out, sizeof(out), &e);
+	if (e)
+		printf("# exec %s: %s\n", name, strerror(e));
+	else if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !strstr(out, expect))
+		printf("# %s: status %#x, output: %s", name, st, out);
+	tap(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, expect),
+	    "%s runs with %s", name, expect);
+}
+
+static void case_deny(const char *dir, const char *name, const char *reason)
+{
+	char path[512], out[4096];
+	char *argv[] = { path, NULL };
+	int st, e, logged, fd = kmsg_open();
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	st = run(argv, out, sizeof(out), &e);
+	logged = fd >= 0 && kmsg_find(fd, name, reason);
+	if (fd >= 0)
+		close(fd);
+	if (e != EPERM)
+		printf("# %s: exec errno %d (%s), status %#x, output: %s\n", name,
+		       e, e ? strerror(e) : "ran", st, out);
+	if (!logged)
+		printf("# %s: no kernel log line with \"%s\"\n", name, reason);
+	tap(e == EPERM && logged, "%s refused with EPERM: %s", name, reason);
+}
+
+static void case_probe(const char *dir, char **words, int nwords)
+{
+	char path[512], out[4096], label[256] = "";
+	char *argv[16];
+	int i, st, e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, words[0]);
+	argv[0] = path;
+	for (i = 1; i < nwords && i < 15; i++) {
+		argv[i] = words[i];
+		strncat(label, " ", sizeof(label) - strlen(label) - 1);
+		strncat(label, words[i], sizeof(label) - strlen(label) - 1);
+	}
+	argv[i] = NULL;
+	st = run(argv, out, sizeof(out), &e);
+	if (e || !strstr(out, "probe: ok"))
+		printf("# %s%s: errno %d status %#x output: %s\n", words[0],
+		       label, e, st, out);
+	tap(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+	    strstr(out, "probe: ok"), "%s%s", words[0], label);
+}
+
+int main(int argc, char **argv)
+{
+	char path[512], line[512], *w[16];
+	int planned = 0, nw;
+	FILE *f;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(path, sizeof(path), "%s/cases", argv[1]);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("1..0 # SKIP cannot open %s\n", path);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && line[0] != '\n')
+			planned++;
+	rewind(f);
+	printf("TAP version 13\n1..%d\n", planned);
+	while (fgets(line, sizeof(line), f)) {
+		char *save, *tok, *rest;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		nw = 0;
+		for (tok = strtok_r(line, " \t", &save); tok && nw < 16;
+		     tok = strtok_r(NULL, " \t", &save))
+			w[nw++] = tok;
+		if (nw >= 3 && !strcmp(w[0], "run")) {
+			case_run(argv[1], w[1], atoi(w[2]));
+		} else if (nw >= 3 && !strcmp(w[0], "deny")) {
+			/* the reason is the rest of the line, spaces kept */
+			rest = w[2];
+			for (int i = 3; i < nw; i++)
+				w[i][-1] = ' ';
+			case_deny(argv[1], w[1], rest);
+		} else if (nw >= 2 && !strcmp(w[0], "probe")) {
+			case_probe(argv[1], w + 1, nw - 1);
+		} else {
+			tap(0, "malformed case line: %s", w[0]);
+		}
+	}
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kml-stamp - fill in, check and show the KML stamp of an x86-64 executable.
+ *
+ *   kml-stamp [--key KEY] [--cert CERT] FILE...   stamp each FILE in place
+ *   kml-stamp --verify --cert CERT FILE...         check stamps on the host
+ *   kml-stamp --show FILE...                       print what a stamp holds
+ *
+ * The stamp format is elfnote/kml_note.h; the note walker is the kernel's
+ * own (elfnote/kml_notewalk.c), so the tool and the kernel cannot disagree
+ * about where the stamp is.  libelf classifies the file for error messages
+ * and names the section that holds the note; OpenSSL computes the SHA-256
+ * and makes the detached PKCS#7 (CMS) signature, with the same flags as the
+ * kernel's scripts/sign-file.c: no certificates, no signed attributes,
+ * binary content, detached.
+ *
+ * Safety: a FILE is only written after every check passed and the new
+ * signature has been verified in memory, and then only the descriptor's
+ * bytes are written (one pwrite), so a failure never leaves a half-stamped
+ * file behind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gelf.h>
+#include <libelf.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "kml_note.h"
+#include "kml_notewalk.h"
+
+/* Exit codes, documented in kml-stamp.1. */
+#define EX_OK		0
+#define EX_FILE		1	/* a FILE could not be stamped or failed --verify */
+#define EX_USAGE	2	/* bad arguments, unreadable key or certificate */
+
+static const char *prog = "kml-stamp";
+
+static void msg(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	if (file)
+		fprintf(stderr, "%s: ", file);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void ssl_errors(void)
+{
+	unsigned long e;
+	char buf[256];
+
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		fprintf(stderr, "  openssl: %s\n", buf);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The file in memory.                                                 */
+
+struct image {
+	const char *path;
+	int fd;
+	unsigned char *data;	/* read-only mapping of the whole file */
+	size_t size;
+	struct kml_note_info ni;
+	struct kml_stamp_desc desc;	/* copy of the descriptor */
+	int stamped;		/* 1 stamped, 0 reserved only */
+	const char *section;	/* section holding the note, if any */
+};
+
+static int mem_read(void *ctx, __u64 off, void *buf, __u32 len)
+{
+	const struct image *im = ctx;
+
+	if (off > im->size || len > im->size - off)
+		return -EIO;	/* cannot happen: the walker checks bounds */
+	memcpy(buf, im->data + off, len);
+	return 0;
+}
+
+/* Names the section that contains @off (for --show), via libelf. */
+static const char *section_of(Elf *elf, __u64 off)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (off >= sh.sh_offset && off - sh.sh_offset < sh.sh_size)
+			return elf_strptr(elf, shstrndx, sh.sh_name);
+	}
+	return NULL;
+}
+
+/*
+ * Maps @path, checks that it is an x86-64 ELF64 executable with exactly one
+ * well-formed KML note, and copies the descriptor.  Prints the reason and
+ * returns -1 on any problem.
+ */
+static int image_open(struct image *im, const char *path, int writable)
+{
+	struct kml_reader rd = { .read = mem_read, .ctx = im };
+	const char *why = NULL;
+	struct stat st;
+	Elf *elf;
+	int ret;
+
+	memset(im, 0, sizeof(*im));
+	im->path = path;
+	im->fd = open(path, writable ? O_RDWR : O_RDONLY);
+	if (im->fd < 0) {
+		msg(path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(im->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		msg(path, "not a regular file");
+		goto fail;
+	}
+	im->size = st.st_size;
+	if (im->size == 0) {
+		msg(path, "not an ELF file (empty)");
+		goto fail;
+	}
+	im->data = mmap(NULL, im->size, PROT_READ, MAP_PRIVATE, im->fd, 0);
+	if (im->data == MAP_FAILED) {
+		im->data = NULL;
+		msg(path, "cannot map: %s", strerror(errno));
+		goto fail;
+	}
+
+	/* libelf first: its view gives the clearest "what is this file". */
+	elf = elf_memory((char *)im->data, im->size);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		msg(path, "not an ELF file");
+		if (elf)
+			elf_end(elf);
+		goto fail;
+	}
+	if (gelf_getclass(elf) != ELFCLASS64) {
+		msg(path, "32-bit ELF file: KML stamps x86-64 (ELF64) executables only");
+		elf_end(elf);
+		goto fail;
+	}
+
+	rd.size = im->size;
+	ret = kml_find_note(&rd, &im->ni, &why);
+	if (ret == 0) {
+		msg(path, "no KML note reserved: link it with -Wl,-T,kml.ld (or add kml_note.o)");
+	} else if (ret == -EBADMSG && im->ni.descsz < KML_DESC_SIZE &&
+		   !strcmp(why, "KML note descriptor has the wrong size")) {
+		msg(path, "reserved KML note too small: %u bytes, need %u; relink with this version's kml.ld",
+		    im->ni.descsz, KML_DESC_SIZE);
+	} else if (ret < 0) {
+		msg(path, "%s", why);
+	} else {
+		im->section = section_of(elf, im->ni.desc_off);
+	}
+	elf_end(elf);
+	if (ret <= 0)
+		goto fail;
+
+	memcpy(&im->desc, im->data + im->ni.desc_off, sizeof(im->desc));
+	return 0;
+fail:
+	if (im->data)
+		munmap(im->data, im->size);
+	close(im->fd);
+	im->data = NULL;
+	im->fd = -1;
+	return -1;
+}
+
+static void image_close(struct image *im)
+{
+	if (im->data)
+		munmap(im->data, im->size);
+	if (im->fd >= 0)
+		close(im->fd);
+	im->data = NULL;
+	im->fd = -1;
+}
+
+/* SHA-256 of the file with the descriptor read as zero, then the statement. */
+static int image_statement(const struct image *im, struct kml_signed_data *sd)
+{
+	static const unsigned char zero[KML_DESC_SIZE];
+	unsigned char md[KML_DIGEST_SIZE];
+	unsigned int mdlen = 0;
+	__u64 off = im->ni.desc_off;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, im->data, off) &&
+	     EVP_DigestUpdate(ctx, zero, KML_DESC_SIZE) &&
+	     EVP_DigestUpdate(ctx, im->data + off + KML_DESC_SIZE,
+			      im->size - off - KML_DESC_SIZE) &&
+	     EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == sizeof(md);
+	EVP_MD_CTX_free(ctx);
+	if (!ok) {
+		msg(im->path, "SHA-256 failed");
+		ssl_errors();
+		return -1;
+	}
+	kml_signed_data_init(sd, im->size, off, md);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys.                                                               */
+
+static X509 *load_cert(const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	X509 *x = NULL;
+
+	if (b) {
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		if (!x) {	/* DER, as the kernel's certs/ may hold */
+			(void)BIO_reset(b);
+			x = d2i_X509_bio(b, NULL);
+		}
+		BIO_free(b);
+	}
+	if (!x) {
+		msg(NULL, "cannot read certificate %s%s%s", path,
+		    errno ? ": " : "", errno ? strerror(errno) : "");
+		ssl_errors();
+	}
+	return x;
+}
+
+static EVP_PKEY *load_key(const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	EVP_PKEY *k = NULL;
+
+	if (b) {
+		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	if (!k) {
+		msg(NULL, "cannot read private key %s%s%s", path,
+		    errno ? ": " : "", errno ? strerror(errno) : "");
+		ssl_errors();
+	}
+	return k;
+}
+
+/* Verifies @sig (DER) over @sd with @cert.  Returns 0 when it holds. */
+static int check_sig(const unsigned char *sig, size_t len,
+		     const struct kml_signed_data *sd, X509 *cert,
+		     int quiet)
+{
+	const unsigned char *p = sig;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, len);
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	BIO *data = BIO_new_mem_buf(sd, sizeof(*sd));
+	int ok = 0;
+
+	if (cms && certs && data && p == sig + len &&
+	    sk_X509_push(certs, cert)) {
+		/*
+		 * The signer must be @cert (matched by issuer and serial, as
+		 * the kernel does); the chain is not checked: trust is which
+		 * certificate you pass, as it is which key the kernel holds.
+		 */
+		ok = CMS_verify(cms, certs, NULL, data, NULL,
+				CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY |
+				CMS_NOINTERN) == 1;
+	}
+	if (!ok && !quiet)
+		ssl_errors();
+	ERR_clear_error();
+	sk_X509_free(certs);
+	BIO_free(data);
+	CMS_ContentInfo_free(cms);
+	return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The three actions.                                                  */
+
+static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
+{
+	struct kml_signed_data sd;
+	struct kml_stamp_desc nd;
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *der = NULL;
+	const char *why;
+	struct image im;
+	BIO *data = NULL;
+	int len, ret = -1;
+
+	if (image_open(&im, path, 1))
+		return -1;
+	switch (kml_check_desc(&im.desc, &why)) {
+	case 0:
+		break;
+	case 1:
+		msg(path, "already stamped: replacing the old stamp");
+		break;
+	default:
+		msg(path, "existing stamp is malformed (%s): replacing it", why);
+		break;
+	}
+	if (image_statement(&im, &sd))
+		goto out;
+
+	data = BIO_new_mem_buf(&sd, sizeof(sd));
+	cms = data ? CMS_sign(NULL, NULL, NULL, NULL,
+			      CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY |
+			      CMS_DETACHED | CMS_STREAM) : NULL;
+	if (!cms ||
+	    !CMS_add1_signer(cms, cert, key, EVP_sha256(),
+			     CMS_NOCERTS | CMS_BINARY | CMS_NOSMIMECAP |
+			     CMS_NOATTR) ||
+	    CMS_final(cms, data, NULL, CMS_NOCERTS | CMS_BINARY) != 1) {
+		msg(path, "signing failed (does the key match the certificate?)");
+		ssl_errors();
+		goto out;
+	}
+	len = i2d_CMS_ContentInfo(cms, &der);
+	if (len <= 0) {
+		msg(path, "cannot encode the signature");
+		ssl_errors();
+		goto out;
+	}
+	if (len > KML_SIG_MAX) {
+		msg(path, "signature is %d bytes, the note holds %d: use a key of at most 4096 bits",
+		    len, KML_SIG_MAX);
+		goto out;
+	}
+	if (check_sig(der, len, &sd, cert, 0)) {
+		msg(path, "the new signature does not verify with the certificate");
+		goto out;
+	}
+
+	memset(&nd, 0, sizeof(nd));
+	memcpy(nd.magic, KML_STAMP_MAGIC, KML_STAMP_MAGIC_LEN);
+	nd.version = htole16(KML_STAMP_VERSION);
+	nd.hash_algo = KML_HASH_SHA256;
+	nd.sig_type = KML_SIG_PKCS7;
+	nd.sig_len = htole32(len);
+	memcpy(nd.sig, der, len);
+
+	/* The only write: the descriptor, after everything above held. */
+	if (pwrite(im.fd, &nd, sizeof(nd), im.ni.desc_off) != sizeof(nd) ||
+	    fsync(im.fd) != 0) {
+		msg(path, "cannot write the stamp: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	BIO_free(data);
+	image_close(&im);
+	return ret;
+}
+
+static int do_verify(const char *path, X509 *cert)
+{
+	struct kml_signed_data sd;
+	const char *why;
+	struct image im;
+	int ret = -1;
+
+	if (image_open(&im, path, 0))
+		return -1;
+	switch (kml_check_desc(&im.desc, &why)) {
+	case 0:
+		msg(path, "not stamped (the KML note is reserved but empty)");
+		goto out;
+	case 1:
+		break;
+	default:
+		msg(path, "malformed stamp: %s", why);
+		goto out;
+	}
+	if (image_statement(&im, &sd))
+		goto out;
+	if (check_sig(im.desc.sig, le32toh(im.desc.sig_len), &sd, cert, 1)) {
+		msg(path, "BAD stamp: signature does not verify with this certificate (file modified, or signed with another key)");
+		goto out;
+	}
+	printf("%s: stamp OK\n", path);
+	ret = 0;
+out:
+	image_close(&im);
+	return ret;
+}
+
+static void print_signer(const unsigned char *sig, size_t len)
+{
+	const unsigned char *p = sig;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, len);
+	STACK_OF(CMS_SignerInfo) *sis = cms ? CMS_get0_SignerInfos(cms) : NULL;
+	X509_NAME *issuer = NULL;
+	ASN1_INTEGER *serial = NULL;
+	char buf[256];
+
+	if (!sis || sk_CMS_SignerInfo_num(sis) != 1 ||
+	    CMS_SignerInfo_get0_signer_id(sk_CMS_SignerInfo_value(sis, 0),
+					  NULL, &issuer, &serial) != 1 ||
+	    !issuer) {
+		printf("signer: (not a readable PKCS#7 signature)\n");
+	} else {
+		X509_NAME_oneline(issuer, buf, sizeof(buf));
+		printf("signer-issuer: %s\n", buf);
+		if (serial) {
+			BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+			char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+			printf("signer-serial: %s\n", hex ? hex : "?");
+			OPENSSL_free(hex);
+			BN_free(bn);
+		}
+	}
+	ERR_clear_error();
+	CMS_ContentInfo_free(cms);
+}
+
+static int do_show(const char *path)
+{
+	struct kml_signed_data sd;
+	const char *why;
+	struct image im;
+	int i, state;
+
+	if (image_open(&im, path, 0))
+		return -1;
+	printf("file: %s\n", path);
+	printf("file-size: %zu\n", im.size);
+	printf("note-offset: %llu\n", (unsigned long long)im.ni.note_off);
+	printf("desc-offset: %llu\n", (unsigned long long)im.ni.desc_off);
+	printf("desc-size: %u\n", im.ni.descsz);
+	printf("section: %s\n", im.section ? im.section : "(none)");
+	state = kml_check_desc(&im.desc, &why);
+	printf("state: %s%s\n", state == 1 ? "stamped" :
+	       state == 0 ? "reserved (not stamped)" : "malformed: ",
+	       state < 0 ? why : "");
+	if (state == 1) {
+		printf("version: %u\n", le16toh(im.desc.version));
+		printf("hash: sha256\n");
+		printf("signature: pkcs7, %u bytes\n", le32toh(im.desc.sig_len));
+		print_signer(im.desc.sig, le32toh(im.desc.sig_len));
+	}
+	if (image_statement(&im, &sd) == 0) {
+		printf("file-digest: ");
+		for (i = 0; i < KML_DIGEST_SIZE; i++)
+			printf("%02x", sd.digest[i]);
+		printf("\n");
+	}
+	image_close(&im);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: %s [--key KEY] [--cert CERT] FILE...   stamp FILEs in place\n"
+"       %s --verify --cert CERT FILE...         check stamps\n"
+"       %s --show FILE...                       print what a stamp holds\n"
+"\n"
+"FILE must be an x86-64 ELF executable linked with -Wl,-T,kml.ld (or with\n"
+"kml_note.o).  KEY is a PEM private key (RSA up to 4096 bits); CERT is its\n"
+"X.509 certificate, PEM or DER, and defaults to KEY when KEY holds both.\n"
+"KEY defaults to $KML_KEY.  Stamping an already stamped file replaces the\n"
+"stamp.  Exit status: 0 ok, 1 a FILE failed, 2 usage or key error.\n"
+"See kml-stamp(1).\n", prog, prog, prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "show", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *keyfile = getenv("KML_KEY"), *certfile = NULL;
+	int mode = 0, c, i, failed = 0;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+
+	while ((c = getopt_long(argc, argv, "k:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': keyfile = optarg; break;
+		case 'c': certfile = optarg; break;
+		case 'V': mode = 'V'; break;
+		case 's': mode = 's'; break;
+		case 'h': usage(stdout); return EX_OK;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		msg(NULL, "no FILE given");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		msg(NULL, "libelf is too old");
+		return EX_USAGE;
+	}
+
+	if (mode == 'V') {
+		if (!certfile) {
+			msg(NULL, "--verify needs --cert CERT");
+			return EX_USAGE;
+		}
+		cert = load_cert(certfile);
+		if (!cert)
+			return EX_USAGE;
+	} else if (mode == 0) {
+		if (!keyfile || !*keyfile) {
+			msg(NULL, "no signing key: pass --key KEY or set KML_KEY");
+			return EX_USAGE;
+		}
+		key = load_key(keyfile);
+		cert = key ? load_cert(certfile ? certfile : keyfile) : NULL;
+		if (!key || !cert) {
+			EVP_PKEY_free(key);
+			return EX_USAGE;
+		}
+	}
+
+	for (i = optind; i < argc; i++) {
+		int r = mode == 'V' ? do_verify(argv[i], cert) :
+			mode == 's' ? do_show(argv[i]) :
+			do_stamp(argv[i], key, cert);
+		if (r)
+			failed = 1;
+		else if (mode == 0)
+			printf("%s: stamped\n", argv[i]);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return failed ? EX_FILE : EX_OK;
+}
