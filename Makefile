@@ -15,7 +15,10 @@ KOBJ       := $(BUILD)/kobj
 BZIMAGE    := $(KOBJ)/arch/x86/boot/bzImage
 JOBS       ?= $(shell echo $$(( $$(nproc) + 1 )))
 CCACHE     := $(shell command -v ccache 2>/dev/null)
-KMAKE       = $(MAKE) -C $(KTREE) O=$(KOBJ) ARCH=x86_64 $(if $(CCACHE),CC="ccache gcc")
+# ccache (optional): with the paths made relative and the directory left out
+# of the hash, a second checkout of this repository reuses the cache.
+KMAKE       = $(if $(CCACHE),CCACHE_BASEDIR=$(TOP) CCACHE_NOHASHDIR=1) \
+	$(MAKE) -C $(KTREE) O=$(KOBJ) ARCH=x86_64 $(if $(CCACHE),CC="ccache gcc")
 
 # The signing key.  Default: made on first use under build/keys.  Set
 # KML_KEY=/path/key.pem (PEM private key + certificate) to use your own;
@@ -54,17 +57,18 @@ deps:
 # ---- keys ----------------------------------------------------------------
 keys: $(KML_CERT) $(UNTRUSTED)
 
-$(KEYDIR)/kml-signing.pem: elfnote/x509.genkey
+# Made only when absent (order-only): a key is never replaced behind your back.
+$(KEYDIR)/kml-signing.pem: | elfnote/x509.genkey
 	@mkdir -p $(KEYDIR)
 	@echo "  KEY     $@ (new RSA-4096 signing key)"
 	@openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 \
-		-config $< -outform PEM -out $@ -keyout $@ 2>/dev/null
+		-config elfnote/x509.genkey -outform PEM -out $@ -keyout $@ 2>/dev/null
 	@chmod 600 $@
 
-$(UNTRUSTED): elfnote/x509.genkey
+$(UNTRUSTED): | elfnote/x509.genkey
 	@mkdir -p $(KEYDIR)
 	@echo "  KEY     $@ (a key the kernel does not trust, for tests)"
-	@sed 's/^CN = .*/CN = KML untrusted test key/' $< > $@.cfg
+	@sed 's/^CN = .*/CN = KML untrusted test key/' elfnote/x509.genkey > $@.cfg
 	@openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 \
 		-newkey rsa:2048 -config $@.cfg -outform PEM -out $@ -keyout $@ 2>/dev/null
 	@rm -f $@.cfg

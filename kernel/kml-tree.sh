@@ -86,7 +86,12 @@ refresh() {
 		printf '%s\n' "$hdr" > "$tmp"
 		for f in $(files_of "$p"); do
 			echo "diff --git a/$f b/$f" >> "$tmp"
-			diff -u --label "a/$f" --label "b/$f" "$tree/.kml/orig/$f" "$tree/$f" >> "$tmp" || true
+			# Blank context lines are written empty (as git's
+			# diff.suppressBlankEmpty does): patch(1) accepts them, and
+			# checkpatch, which reads a git-tracked .patch as a source
+			# file, sees no trailing whitespace.
+			diff -u --label "a/$f" --label "b/$f" "$tree/.kml/orig/$f" "$tree/$f" |
+				sed 's/^ $//' >> "$tmp" || true
 		done
 		if ! cmp -s "$tmp" "$p"; then
 			mv "$tmp" "$p"
