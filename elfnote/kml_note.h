@@ -50,6 +50,11 @@
 
 #ifndef __ASSEMBLER__
 #include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#else
+#include <assert.h>
+#endif
 
 /*
  * The note descriptor.  All zero means "reserved, not stamped yet": such a
@@ -73,11 +78,11 @@ struct kml_signed_data {
 	__u8	digest[KML_DIGEST_SIZE];	/* SHA-256, descriptor zeroed */
 };
 
-/* C11 static assertions: the layout is part of the on-disk format. */
-_Static_assert(sizeof(struct kml_stamp_desc) == KML_DESC_SIZE,
-	       "kml_stamp_desc layout");
-_Static_assert(sizeof(struct kml_signed_data) == KML_SIGNED_SIZE,
-	       "kml_signed_data layout");
+/* The layout is part of the on-disk format. */
+static_assert(sizeof(struct kml_stamp_desc) == KML_DESC_SIZE,
+	      "kml_stamp_desc layout");
+static_assert(sizeof(struct kml_signed_data) == KML_SIGNED_SIZE,
+	      "kml_signed_data layout");
 #endif /* !__ASSEMBLER__ */
 
 #endif /* _KML_NOTE_H */

@@ -16,7 +16,7 @@
 #define kml_le32(x)	le32_to_cpu(x)
 #define kml_cpu_le64(x)	cpu_to_le64(x)
 #else
-#include <elf.h>
+#include <linux/elf.h>	/* the uapi header: same struct names as the kernel */
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
@@ -26,7 +26,11 @@
 #define kml_cpu_le64(x)	htole64(x)
 #endif
 
-#define KML_ALIGN_UP(x, a)	(((x) + ((a) - 1)) & ~(__u64)((a) - 1))
+/* Rounds @x up to @a, a power of two. */
+static __u64 kml_align_up(__u64 x, __u64 a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
 
 /* Is [off, off + len) inside a file of @size bytes? */
 static int kml_in_file(__u64 size, __u64 off, __u64 len)
@@ -34,7 +38,7 @@ static int kml_in_file(__u64 size, __u64 off, __u64 len)
 	return off <= size && len <= size - off;
 }
 
-static int kml_check_ehdr(const struct kml_reader *r, Elf64_Ehdr *eh,
+static int kml_check_ehdr(const struct kml_reader *r, struct elf64_hdr *eh,
 			  const char **why)
 {
 	unsigned char ident[EI_NIDENT];
@@ -76,11 +80,11 @@ static int kml_check_ehdr(const struct kml_reader *r, Elf64_Ehdr *eh,
 		*why = "not an executable (ELF type is neither EXEC nor DYN)";
 		return -ENOEXEC;
 	}
-	if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
+	if (eh->e_phentsize != sizeof(struct elf64_phdr)) {
 		*why = "bad program header entry size";
 		return -ENOEXEC;
 	}
-	phbytes = (__u64)eh->e_phnum * sizeof(Elf64_Phdr);
+	phbytes = (__u64)eh->e_phnum * sizeof(struct elf64_phdr);
 	if (phbytes == 0 || phbytes > KML_MAX_PHDR_BYTES) {
 		*why = "bad number of program headers";
 		return -ENOEXEC;
@@ -97,13 +101,13 @@ static int kml_check_ehdr(const struct kml_reader *r, Elf64_Ehdr *eh,
  * examine over the whole file.  Returns 0 when the segment was walked,
  * -EBADMSG for a malformed KML note, or a read error.
  */
-static int kml_walk_segment(const struct kml_reader *r, const Elf64_Phdr *ph,
+static int kml_walk_segment(const struct kml_reader *r, const struct elf64_phdr *ph,
 			    struct kml_note_info *ni, int *found, int *budget,
 			    const char **why)
 {
 	__u64 align = ph->p_align == 8 ? 8 : 4;	/* as the ELF gABI says */
 	__u64 pos = 0, end = ph->p_filesz;
-	Elf64_Nhdr nh;
+	struct elf64_note nh;
 	char name[KML_NOTE_NAMESZ];
 	int err;
 
@@ -114,8 +118,8 @@ static int kml_walk_segment(const struct kml_reader *r, const Elf64_Phdr *ph,
 		err = r->read(r->ctx, ph->p_offset + pos, &nh, sizeof(nh));
 		if (err)
 			return err;
-		desc_rel = KML_ALIGN_UP(pos + sizeof(nh) + nh.n_namesz, align);
-		next_rel = KML_ALIGN_UP(desc_rel + nh.n_descsz, align);
+		desc_rel = kml_align_up(pos + sizeof(nh) + nh.n_namesz, align);
+		next_rel = kml_align_up(desc_rel + nh.n_descsz, align);
 
 		if (nh.n_namesz == KML_NOTE_NAMESZ &&
 		    end - pos - sizeof(nh) >= KML_NOTE_NAMESZ) {
@@ -163,8 +167,8 @@ static int kml_walk_segment(const struct kml_reader *r, const Elf64_Phdr *ph,
 int kml_find_note(const struct kml_reader *r, struct kml_note_info *ni,
 		  const char **why)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
+	struct elf64_hdr eh;
+	struct elf64_phdr ph;
 	int i, err, found = 0, budget = KML_MAX_NOTES;
 
 	*why = "no KML note";

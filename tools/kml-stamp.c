@@ -117,6 +117,36 @@ static const char *section_of(Elf *elf, __u64 off)
 }
 
 /*
+ * A file cut short may still hold its notes; the kernel would notice only
+ * when mapping the missing part.  Check every segment and the section header
+ * table against the file size (libelf's view of the headers).
+ */
+static int truncated(Elf *elf, size_t size, const char **why)
+{
+	GElf_Ehdr eh;
+	GElf_Phdr ph;
+	size_t i, n;
+
+	if (!gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &n) != 0) {
+		*why = "truncated or damaged ELF headers";
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_offset > size ||
+		    ph.p_filesz > size - ph.p_offset) {
+			*why = "truncated: a segment lies past the end of the file";
+			return 1;
+		}
+	}
+	if (eh.e_shoff && (eh.e_shoff > size ||
+			   (GElf_Xword)eh.e_shnum * eh.e_shentsize > size - eh.e_shoff)) {
+		*why = "truncated: section headers past the end of the file";
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Maps @path, checks that it is an x86-64 ELF64 executable with exactly one
  * well-formed KML note, and copies the descriptor.  Prints the reason and
  * returns -1 on any problem.
@@ -166,6 +196,11 @@ static int image_open(struct image *im, const char *path, int writable)
 		goto fail;
 	}
 
+	if (truncated(elf, im->size, &why)) {
+		msg(path, "%s", why);
+		elf_end(elf);
+		goto fail;
+	}
 	rd.size = im->size;
 	ret = kml_find_note(&rd, &im->ni, &why);
 	if (ret == 0) {
@@ -271,6 +306,100 @@ static EVP_PKEY *load_key(const char *path)
 	return k;
 }
 
+/*
+ * The shape the kernel's PKCS#7 parser insists on (crypto/asymmetric_keys/
+ * pkcs7_*.c with VERIFYING_UNSPECIFIED_SIGNATURE): content type "data", one
+ * signer, SHA-256, no signed attributes, and canonical DER.  OpenSSL alone is
+ * laxer (it ignores the content type of detached data, for one), and the
+ * host check must not accept what the kernel refuses.
+ */
+static int kernel_shape(CMS_ContentInfo *cms, const unsigned char *sig,
+			size_t len)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	CMS_SignerInfo *si;
+	X509_ALGOR *dig = NULL, *alg = NULL;
+	unsigned char *re = NULL;
+	int relen, ok;
+
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
+	    OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data ||
+	    !sis || sk_CMS_SignerInfo_num(sis) != 1)
+		return 0;
+	si = sk_CMS_SignerInfo_value(sis, 0);
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &alg);
+	if (!dig || OBJ_obj2nid(dig->algorithm) != NID_sha256 ||
+	    CMS_signed_get_attr_count(si) >= 0)
+		return 0;
+	relen = i2d_CMS_ContentInfo(cms, &re);
+	ok = relen > 0 && (size_t)relen == len && !memcmp(re, sig, len);
+	OPENSSL_free(re);
+	return ok;
+}
+
+/* Steps over one DER element at *@p; gives its tag, class and contents. */
+static int der_elem(const unsigned char **p, const unsigned char *end,
+		    int *tag, int *cls, const unsigned char **c, long *len)
+{
+	const unsigned char *q = *p;
+
+	if (q >= end || (ASN1_get_object(&q, len, tag, cls, end - q) & 0x80) ||
+	    *len > end - q)
+		return -1;
+	*c = q;
+	*p = q + *len;
+	return 0;
+}
+
+/*
+ * The fields OpenSSL parses but does not judge: both version numbers must
+ * be 1 (issuer-and-serial signer, as kml-stamp writes and the kernel
+ * expects) and the signature algorithm's parameters NULL or absent.  With
+ * kernel_shape() this makes every byte of the signature significant.
+ */
+static int strict_fields(const unsigned char *sig, size_t len)
+{
+	const unsigned char *p = sig, *end = sig + len, *c;
+	int tag, cls;
+	long l;
+
+#define NEXT(t, k) (!der_elem(&p, end, &tag, &cls, &c, &l) && tag == (t) && cls == (k))
+#define ENTER() (p = c, end = c + l)
+	if (!NEXT(V_ASN1_SEQUENCE, 0))			/* ContentInfo */
+		return 0;
+	ENTER();
+	if (!NEXT(V_ASN1_OBJECT, 0) || !NEXT(0, V_ASN1_CONTEXT_SPECIFIC))
+		return 0;
+	ENTER();
+	if (!NEXT(V_ASN1_SEQUENCE, 0))			/* SignedData */
+		return 0;
+	ENTER();
+	if (!NEXT(V_ASN1_INTEGER, 0) || l != 1 || c[0] != 1)
+		return 0;
+	if (!NEXT(V_ASN1_SET, 0) || !NEXT(V_ASN1_SEQUENCE, 0))
+		return 0;				/* digests, content */
+	if (!NEXT(V_ASN1_SET, 0))			/* signerInfos */
+		return 0;
+	ENTER();
+	if (!NEXT(V_ASN1_SEQUENCE, 0))			/* SignerInfo */
+		return 0;
+	ENTER();
+	if (!NEXT(V_ASN1_INTEGER, 0) || l != 1 || c[0] != 1)
+		return 0;
+	if (!NEXT(V_ASN1_SEQUENCE, 0) || !NEXT(V_ASN1_SEQUENCE, 0))
+		return 0;				/* signer id, digest */
+	if (!NEXT(V_ASN1_SEQUENCE, 0))			/* signature algorithm */
+		return 0;
+	ENTER();
+	if (!NEXT(V_ASN1_OBJECT, 0))
+		return 0;
+	if (p == end)
+		return 1;
+	return NEXT(V_ASN1_NULL, 0) && l == 0 && p == end;
+#undef NEXT
+#undef ENTER
+}
+
 /* Verifies @sig (DER) over @sd with @cert.  Returns 0 when it holds. */
 static int check_sig(const unsigned char *sig, size_t len,
 		     const struct kml_signed_data *sd, X509 *cert,
@@ -283,6 +412,7 @@ static int check_sig(const unsigned char *sig, size_t len,
 	int ok = 0;
 
 	if (cms && certs && data && p == sig + len &&
+	    kernel_shape(cms, sig, len) && strict_fields(sig, len) &&
 	    sk_X509_push(certs, cert)) {
 		/*
 		 * The signer must be @cert (matched by issuer and serial, as
@@ -486,13 +616,14 @@ static void usage(FILE *f)
 "usage: %s [--key KEY] [--cert CERT] FILE...   stamp FILEs in place\n"
 "       %s --verify --cert CERT FILE...         check stamps\n"
 "       %s --show FILE...                       print what a stamp holds\n"
+"       %s --help                               this text\n"
 "\n"
 "FILE must be an x86-64 ELF executable linked with -Wl,-T,kml.ld (or with\n"
 "kml_note.o).  KEY is a PEM private key (RSA up to 4096 bits); CERT is its\n"
 "X.509 certificate, PEM or DER, and defaults to KEY when KEY holds both.\n"
 "KEY defaults to $KML_KEY.  Stamping an already stamped file replaces the\n"
 "stamp.  Exit status: 0 ok, 1 a FILE failed, 2 usage or key error.\n"
-"See kml-stamp(1).\n", prog, prog, prog);
+"See kml-stamp(1).\n", prog, prog, prog, prog);
 }
 
 int main(int argc, char **argv)
