@@ -41,11 +41,14 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
-.PHONY: all deps kernel tools samples selftests initramfs run shell check \
+.PHONY: all deps kernel kernel-nokml check-prereqs tools samples selftests initramfs run shell check \
 	fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help \
 	host-check
 
 all: kernel tools samples selftests initramfs
+
+# What make check needs beyond "all".
+check-prereqs: all kernel-nokml $(FUZZER)
 
 help:
 	@sed -n '/^## /s/^## //p' README.md
@@ -88,14 +91,28 @@ kernel-refresh:
 
 # .config = tinyconfig + kernel/kml.config + the trusted certificate; every
 # option checked (kernel/merge-config.sh).  Redone when an input changes.
-$(KOBJ)/.config: kernel/kml.config kernel/merge-config.sh $(KML_CERT) | kernel-tree
-	@echo "  CONFIG  tinyconfig + kernel/kml.config"
-	@kernel/merge-config.sh $(KTREE) $(KOBJ) kernel/kml.config -- \
+$(KOBJ)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh $(KML_CERT) | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ) kernel/kml.config kernel/kml-on.config -- \
 		'CONFIG_SYSTEM_TRUSTED_KEYS="$(KML_CERT)"'
 
 kernel: kernel-tree $(KOBJ)/.config
 	@echo "  KERNEL  $(BZIMAGE)"
 	@$(KMAKE) -s -j$(JOBS) bzImage
+
+# The same patched tree and config with CONFIG_KML=n: it must build and
+# behave like a stock kernel (make check boots it), and it is the baseline
+# for benchmarks of normal processes.
+KOBJ_NOKML := $(BUILD)/kobj-nokml
+BZIMAGE_NOKML := $(KOBJ_NOKML)/arch/x86/boot/bzImage
+$(KOBJ_NOKML)/.config: kernel/kml.config kernel/merge-config.sh | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config, CONFIG_KML=n"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ_NOKML) kernel/kml.config -- \
+		'# CONFIG_KML is not set'
+
+kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
+	@echo "  KERNEL  $(BZIMAGE_NOKML) (CONFIG_KML=n)"
+	@$(subst $(KOBJ),$(KOBJ_NOKML),$(KMAKE)) -s -j$(JOBS) bzImage
 
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
@@ -164,7 +181,7 @@ FUZZ_SECONDS ?= 180
 FUZZER := $(BUILD)/fuzz/fuzz_notewalk
 
 check: deps
-	@$(MAKE) --no-print-directory all $(FUZZER)
+	@$(MAKE) --no-print-directory check-prereqs
 	@selftests/check.sh
 
 $(FUZZER): tools/fuzz_notewalk.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h

@@ -19,7 +19,11 @@ grep -E '^(CONFIG_|# CONFIG_)' "$want" >> "$out/.config"
 # (Kconfig warns for every symbol we override: that is the point, hide it.)
 make -s -C "$ktree" O="$out" ARCH=x86_64 olddefconfig 2>&1 >/dev/null |
 	{ grep -v 'warning: override: reassigning to symbol' >&2 || true; }
+# Check each option once, as its last mention asked (a later line overrides).
 bad=0
+grep -E '^(CONFIG_|# CONFIG_)' "$want" |
+	sed -E 's/^# (CONFIG_[A-Za-z0-9_]+) is not set/\1 &/; t; s/^(CONFIG_[A-Za-z0-9_]+)=/\1 &/' |
+	tac | sort -s -u -k1,1 | cut -d' ' -f2- > "$want.last"
 while IFS= read -r line; do
 	case "$line" in
 	CONFIG_*=*)
@@ -36,7 +40,7 @@ while IFS= read -r line; do
 			bad=1
 		fi ;;
 	esac
-done < "$want"
+done < "$want.last"
 if [ $bad -ne 0 ]; then
 	echo "merge-config: required options were dropped; fix kernel/*.config" >&2
 	exit 1

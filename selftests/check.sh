@@ -21,6 +21,8 @@ export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
 GUEST_SUITES="guest-env exec-stamp"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
+# What a healthy kernel never prints.
+KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked'
 
 echo "== host: kml-stamp, kml.ld"
 "$top/selftests/host/test-kml-stamp.sh" > "$LOGS/host-kml-stamp.tap" 2> "$LOGS/host-kml-stamp.err"
@@ -57,8 +59,7 @@ done
 	else
 		echo "not ok 2 guest finished and powered off (qemu exit $qrc; 124 = timeout)"
 	fi
-	bad=$(grep -nE 'Oops|BUG:|WARNING:|Kernel panic|general protection fault|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked' \
-		"$LOGS/guest-console.txt" | head -5)
+	bad=$(grep -nE "$KTROUBLE" "$LOGS/guest-console.txt" | head -5)
 	if [ -z "$bad" ]; then
 		echo "ok 3 no oops, BUG, WARNING or panic on the console"
 	else
@@ -72,10 +73,28 @@ done
 		|| echo "not ok 4 guest suites missing or cut short:$missing"
 } > "$LOGS/guest-kernel.tap"
 
+echo "== guest: the same tree built with CONFIG_KML=n"
+"$top/tools/kml-qemu" --mode check --timeout "$GUEST_TIMEOUT" --append kmltests=nokml \
+	--log "$LOGS/nokml-console.log" "$B/kobj-nokml/arch/x86/boot/bzImage" "$B/initramfs.cpio.gz" \
+	> /dev/null 2>>"$LOGS/qemu.err"
+nrc=$?
+tr -d '\r' < "$LOGS/nokml-console.log" > "$LOGS/nokml-console.txt" 2>/dev/null || : > "$LOGS/nokml-console.txt"
+sed -n "/^==== KML-SUITE nokml ====\$/,/^==== KML-END nokml ====\$/p" "$LOGS/nokml-console.txt" \
+	| sed '1d;$d' > "$LOGS/guest-nokml.tap"
+{
+	echo "1..1"
+	if [ $nrc -ne 0 ] || grep -qE "$KTROUBLE" "$LOGS/nokml-console.txt" ||
+		! grep -q "kml-guest: powering off" "$LOGS/nokml-console.txt"; then
+		echo "not ok 1 CONFIG_KML=n kernel: clean boot and poweroff (qemu exit $nrc)"
+	else
+		echo "ok 1 CONFIG_KML=n kernel: clean boot and poweroff"
+	fi
+} > "$LOGS/nokml-kernel.tap"
+
 # ---- summary -------------------------------------------------------------
 total_pass=0 total_fail=0
-for f in "$LOGS"/host-kml-stamp.tap "$LOGS"/host-fuzz.tap "$LOGS"/guest-kernel.tap \
-	$(for s in $GUEST_SUITES; do echo "$LOGS/guest-$s.tap"; done); do
+for f in "$LOGS"/host-kml-stamp.tap "$LOGS"/host-fuzz.tap "$LOGS"/guest-kernel.tap "$LOGS"/nokml-kernel.tap \
+	$(for s in $GUEST_SUITES nokml; do echo "$LOGS/guest-$s.tap"; done); do
 	name=$(basename "$f" .tap)
 	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$f" | head -1)
 	pass=$(grep -cE '^ok [0-9]+' "$f")

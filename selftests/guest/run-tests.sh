@@ -21,5 +21,23 @@ guest_env() {
 		|| echo "not ok 3 busybox (unstamped) shows Kml: 0"
 }
 
-suite guest-env guest_env
-suite exec-stamp /kml/kml_exec_test /kml
+# A CONFIG_KML=n kernel from the same patched tree: no trace of KML.
+nokml() {
+	echo "TAP version 13"
+	echo "1..3"
+	grep -q '^Kml:' /proc/self/status && echo "not ok 1 no Kml: line in /proc/self/status" \
+		|| echo "ok 1 no Kml: line in /proc/self/status"
+	out=$(/kml/hello-static 2>&1)
+	case "$out" in *"Kml: -1"*) echo "ok 2 a stamped program runs as an ordinary one" ;;
+		*) echo "not ok 2 a stamped program runs as an ordinary one: $out" ;; esac
+	out=$(/kml/bad-modified 2>&1)
+	case "$out" in *"Kml: -1"*) echo "ok 3 a forged stamp is not looked at" ;;
+		*) echo "not ok 3 a forged stamp is not looked at: $out" ;; esac
+}
+
+if [ "${kmltests:-}" = nokml ]; then
+	suite nokml nokml
+else
+	suite guest-env guest_env
+	suite exec-stamp /kml/kml_exec_test /kml
+fi
