@@ -62,7 +62,7 @@ bad notetype;      poke "$f" $((n + 8)) 02 00 00 00
 # descriptor of hello-dyn, byte for byte.
 bad copied
 src="$out/hello-dyn"
-dd if="$src" of="$f" bs=1 skip="$(field "$src" desc-offset)" seek="$d" count=1040 conv=notrunc status=none
+dd if="$src" of="$f" bs=1 skip="$(field "$src" desc-offset)" seek="$d" count="$(field "$src" desc-size)" conv=notrunc status=none
 
 cat > "$out/cases" <<'CASES'
 # kind  file  expectation            (see selftests/guest/kml_exec_test.c)

@@ -10,6 +10,7 @@ pkgs=(
 	qemu-system-x86						# the guest
 	busybox-static						# the guest's user space
 	clang libclang-rt-14-dev				# libFuzzer (make fuzz)
+	lld							# tests: kml_note.S with lld
 	ccache							# faster repeated kernel builds
 )
 missing=()
