@@ -38,6 +38,6 @@ nokml() {
 if [ "${kmltests:-}" = nokml ]; then
 	suite nokml nokml
 else
-	suite guest-env guest_env
+	suite env guest_env
 	suite exec-stamp /kml/kml_exec_test /kml
 fi
