@@ -51,9 +51,11 @@ static DEFINE_RATELIMIT_STATE(kml_log_rs, 5 * HZ, 20);
 
 static void kml_refuse(struct linux_binprm *bprm, const char *why, int err)
 {
+	/* The path comes from user space: escape what is not printable. */
 	if (__ratelimit(&kml_log_rs))
-		pr_warn("refusing exec of %s (pid %d): invalid stamp: %s (%d)\n",
-			bprm->filename, task_pid_nr(current), why, err);
+		pr_warn("refusing exec of %*pE (pid %d): invalid stamp: %s (%d)\n",
+			(int)strlen(bprm->filename), bprm->filename,
+			task_pid_nr(current), why, err);
 }
 
 /* struct kml_reader callback: serves small reads from a one-page window. */
