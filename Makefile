@@ -194,7 +194,11 @@ fuzz: $(FUZZER)
 	$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus selftests/fuzz-corpus
 
+# Each patch twice: as a patch (stdin) and as checkpatch reads a git-tracked
+# .patch file (as a source file); then the new kernel files.
 checkpatch: kernel-tree
+	@set -e; for p in kernel/patches/*.patch; do echo "== $$p"; \
+		$(KTREE)/scripts/checkpatch.pl --strict --no-tree - < $$p; done
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c \
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
