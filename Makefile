@@ -36,6 +36,8 @@ GUEST      := $(BUILD)/guest
 INITRAMFS  := $(BUILD)/initramfs.cpio.gz
 LOGS       := $(BUILD)/logs
 KML_LD     := $(TOP)/elfnote/kml.ld
+FUZZER     := $(BUILD)/fuzz/fuzz_notewalk
+FUZZ_SECONDS ?= 180
 
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
@@ -177,9 +179,6 @@ shell: deps
 	@tools/kml-qemu --mode shell $(QEMU_FLAGS) $(BZIMAGE) $(INITRAMFS)
 
 # ---- tests -----------------------------------------------------------------
-FUZZ_SECONDS ?= 180
-FUZZER := $(BUILD)/fuzz/fuzz_notewalk
-
 check: deps
 	@$(MAKE) --no-print-directory check-prereqs
 	@selftests/check.sh
