@@ -53,7 +53,7 @@ all: kernel tools samples selftests initramfs
 check-prereqs: all kernel-nokml $(FUZZER)
 
 help:
-	@sed -n '/^## /s/^## //p' README.md
+	@sed -n 's/^| `\(make [^`]*\)` | \(.*\) |$$/\1: \2/p' README.md
 
 # ---- packages ------------------------------------------------------------
 deps:
