@@ -91,14 +91,19 @@ kernel-tree:
 kernel-refresh:
 	@kernel/kml-tree.sh refresh $(KTREE)
 
-# .config = tinyconfig + kernel/kml.config + the trusted certificate; every
-# option checked (kernel/merge-config.sh).  Redone when an input changes.
-$(KOBJ)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh $(KML_CERT) | kernel-tree
+# .config = tinyconfig + kernel/kml.config + kml-on.config; every option
+# checked (kernel/merge-config.sh).  Redone when an input changes.  The
+# trusted certificate is named relative to the object tree, where it is
+# copied before each build: the config (and so every object's ccache key)
+# stays the same for any key and any checkout; a new key rebuilds only
+# certs/.
+$(KOBJ)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh | kernel-tree
 	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config"
 	@kernel/merge-config.sh $(KTREE) $(KOBJ) kernel/kml.config kernel/kml-on.config -- \
-		'CONFIG_SYSTEM_TRUSTED_KEYS="$(KML_CERT)"'
+		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
 
-kernel: kernel-tree $(KOBJ)/.config
+kernel: kernel-tree $(KOBJ)/.config $(KML_CERT)
+	@install -C -m 0644 $(KML_CERT) $(KOBJ)/kml-trusted.pem
 	@echo "  KERNEL  $(BZIMAGE)"
 	@$(KMAKE) -s -j$(JOBS) bzImage
 

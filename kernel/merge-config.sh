@@ -15,13 +15,14 @@ cat "${frags[@]}" > "$want"
 [ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}" >> "$want"
 make -s -C "$ktree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
 # Append the wanted options and let Kconfig resolve them (later lines win).
-grep -E '^(CONFIG_|# CONFIG_)' "$want" >> "$out/.config"
+opts='^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$'
+grep -E "$opts" "$want" >> "$out/.config"
 # (Kconfig warns for every symbol we override: that is the point, hide it.)
 make -s -C "$ktree" O="$out" ARCH=x86_64 olddefconfig 2>&1 >/dev/null |
 	{ grep -v 'warning: override: reassigning to symbol' >&2 || true; }
 # Check each option once, as its last mention asked (a later line overrides).
 bad=0
-grep -E '^(CONFIG_|# CONFIG_)' "$want" |
+grep -E "$opts" "$want" |
 	sed -E 's/^# (CONFIG_[A-Za-z0-9_]+) is not set/\1 &/; t; s/^(CONFIG_[A-Za-z0-9_]+)=/\1 &/' |
 	tac | sort -s -u -k1,1 | cut -d' ' -f2- > "$want.last"
 while IFS= read -r line; do
