@@ -43,7 +43,7 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
-.PHONY: all deps kernel kernel-nokml check-prereqs tools samples selftests initramfs run shell check \
+.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools samples selftests initramfs run shell check \
 	fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help \
 	host-check
 
@@ -116,6 +116,24 @@ $(KOBJ_NOKML)/.config: kernel/kml.config kernel/merge-config.sh | kernel-tree
 	@echo "  CONFIG  tinyconfig + kernel/kml.config, CONFIG_KML=n"
 	@kernel/merge-config.sh $(KTREE) $(KOBJ_NOKML) kernel/kml.config -- \
 		'# CONFIG_KML is not set'
+
+# Debug kernel (DEBUG_ENTRY, lockdep, ORC, DWARF): make check-debug runs the
+# whole suite on it.
+KOBJ_DEBUG := $(BUILD)/kobj-debug
+$(KOBJ_DEBUG)/.config: kernel/kml.config kernel/kml-on.config kernel/kml-debug.config \
+		kernel/merge-config.sh | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kml-on.config + kml-debug.config"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBUG) kernel/kml.config kernel/kml-on.config \
+		kernel/kml-debug.config -- 'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
+
+kernel-debug: kernel-tree $(KOBJ_DEBUG)/.config $(KML_CERT)
+	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBUG)/kml-trusted.pem
+	@echo "  KERNEL  $(KOBJ_DEBUG)/arch/x86/boot/bzImage (debug)"
+	@$(subst $(KOBJ),$(KOBJ_DEBUG),$(KMAKE)) -s -j$(JOBS) bzImage
+
+check-debug: deps
+	@$(MAKE) --no-print-directory check-prereqs kernel-debug
+	@KML_KERNEL=$(KOBJ_DEBUG)/arch/x86/boot/bzImage selftests/check.sh
 
 kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 	@echo "  KERNEL  $(BZIMAGE_NOKML) (CONFIG_KML=n)"

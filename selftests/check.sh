@@ -41,9 +41,9 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
 	fi
 } > "$LOGS/host-fuzz.tap"
 
-echo "== guest: booting QEMU (-smp 2 -cpu max), console in build/logs/guest-console.log"
+echo "== guest: booting ${KML_KERNEL:-build/kobj/arch/x86/boot/bzImage} in QEMU (-smp 2 -cpu max)"
 "$top/tools/kml-qemu" --mode check --timeout "$GUEST_TIMEOUT" --log "$LOGS/guest-console.log" \
-	"$B/kobj/arch/x86/boot/bzImage" "$B/initramfs.cpio.gz" > /dev/null 2>"$LOGS/qemu.err"
+	"${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}" "$B/initramfs.cpio.gz" > /dev/null 2>"$LOGS/qemu.err"
 qrc=$?
 tr -d '\r' < "$LOGS/guest-console.log" > "$LOGS/guest-console.txt" 2>/dev/null || : > "$LOGS/guest-console.txt"
 for s in $GUEST_SUITES; do
