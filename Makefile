@@ -17,8 +17,9 @@ JOBS       ?= $(shell echo $$(( $$(nproc) + 1 )))
 CCACHE     := $(shell command -v ccache 2>/dev/null)
 # ccache (optional): with the paths made relative and the directory left out
 # of the hash, a second checkout of this repository reuses the cache.
-KMAKE       = $(if $(CCACHE),CCACHE_BASEDIR=$(TOP) CCACHE_NOHASHDIR=1) \
-	$(MAKE) -C $(KTREE) O=$(KOBJ) ARCH=x86_64 $(if $(CCACHE),CC="ccache gcc")
+# $(call kbuild,OBJDIR): kbuild for one object directory (one config).
+kbuild      = $(if $(CCACHE),CCACHE_BASEDIR=$(TOP) CCACHE_NOHASHDIR=1) \
+	$(MAKE) -C $(KTREE) O=$(1) ARCH=x86_64 $(if $(CCACHE),CC="ccache gcc")
 
 # The signing key.  Default: made on first use under build/keys.  Set
 # KML_KEY=/path/key.pem (PEM private key + certificate) to use your own;
@@ -105,7 +106,7 @@ $(KOBJ)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh |
 kernel: kernel-tree $(KOBJ)/.config $(KML_CERT)
 	@install -C -m 0644 $(KML_CERT) $(KOBJ)/kml-trusted.pem
 	@echo "  KERNEL  $(BZIMAGE)"
-	@$(KMAKE) -s -j$(JOBS) bzImage
+	@$(call kbuild,$(KOBJ)) -s -j$(JOBS) bzImage
 
 # The same patched tree and config with CONFIG_KML=n: it must build and
 # behave like a stock kernel (make check boots it), and it is the baseline
@@ -129,7 +130,7 @@ $(KOBJ_DEBUG)/.config: kernel/kml.config kernel/kml-on.config kernel/kml-debug.c
 kernel-debug: kernel-tree $(KOBJ_DEBUG)/.config $(KML_CERT)
 	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBUG)/kml-trusted.pem
 	@echo "  KERNEL  $(KOBJ_DEBUG)/arch/x86/boot/bzImage (debug)"
-	@$(subst $(KOBJ),$(KOBJ_DEBUG),$(KMAKE)) -s -j$(JOBS) bzImage
+	@$(call kbuild,$(KOBJ_DEBUG)) -s -j$(JOBS) bzImage
 
 check-debug: deps
 	@$(MAKE) --no-print-directory check-prereqs kernel-debug
@@ -137,7 +138,7 @@ check-debug: deps
 
 kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 	@echo "  KERNEL  $(BZIMAGE_NOKML) (CONFIG_KML=n)"
-	@$(subst $(KOBJ),$(KOBJ_NOKML),$(KMAKE)) -s -j$(JOBS) bzImage
+	@$(call kbuild,$(KOBJ_NOKML)) -s -j$(JOBS) bzImage
 
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
@@ -227,7 +228,7 @@ checkpatch: kernel-tree
 
 clean:
 	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz
-	-[ -d $(KOBJ) ] && $(KMAKE) -s clean
+	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:
 	rm -rf $(BUILD)

@@ -41,60 +41,58 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
 	fi
 } > "$LOGS/host-fuzz.tap"
 
-echo "== guest: booting ${KML_KERNEL:-build/kobj/arch/x86/boot/bzImage} in QEMU (-smp 2 -cpu max)"
-"$top/tools/kml-qemu" --mode check --timeout "$GUEST_TIMEOUT" --log "$LOGS/guest-console.log" \
-	"${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}" "$B/initramfs.cpio.gz" > /dev/null 2>"$LOGS/qemu.err"
-qrc=$?
-tr -d '\r' < "$LOGS/guest-console.log" > "$LOGS/guest-console.txt" 2>/dev/null || : > "$LOGS/guest-console.txt"
-for s in $GUEST_SUITES; do
-	sed -n "/^==== KML-SUITE $s ====\$/,/^==== KML-END $s ====\$/p" "$LOGS/guest-console.txt" \
-		| sed '1d;$d' > "$LOGS/guest-$s.tap"
-done
-{
-	echo "1..4"
-	grep -q "kml-guest: up" "$LOGS/guest-console.txt"
-	[ $? -eq 0 ] && echo "ok 1 guest booted to /init" || echo "not ok 1 guest booted to /init"
-	if [ $qrc -eq 0 ] && grep -q "kml-guest: powering off" "$LOGS/guest-console.txt"; then
-		echo "ok 2 guest finished and powered off (no hang)"
-	else
-		echo "not ok 2 guest finished and powered off (qemu exit $qrc; 124 = timeout)"
-	fi
-	bad=$(grep -nE "$KTROUBLE" "$LOGS/guest-console.txt" | head -5)
-	if [ -z "$bad" ]; then
-		echo "ok 3 no oops, BUG, WARNING or panic on the console"
-	else
-		echo "not ok 3 kernel trouble on the console:"; echo "$bad" | sed 's/^/#   /'
-	fi
-	missing=
-	for s in $GUEST_SUITES; do
-		grep -q "^==== KML-END $s ====\$" "$LOGS/guest-console.txt" || missing+=" $s"
-	done
-	[ -z "$missing" ] && echo "ok 4 every guest suite ran to its end" \
-		|| echo "not ok 4 guest suites missing or cut short:$missing"
-} > "$LOGS/guest-kernel.tap"
+taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-fuzz.tap")
 
-echo "== guest: the same tree built with CONFIG_KML=n"
-"$top/tools/kml-qemu" --mode check --timeout "$GUEST_TIMEOUT" --append kmltests=nokml \
-	--log "$LOGS/nokml-console.log" "$B/kobj-nokml/arch/x86/boot/bzImage" "$B/initramfs.cpio.gz" \
-	> /dev/null 2>>"$LOGS/qemu.err"
-nrc=$?
-tr -d '\r' < "$LOGS/nokml-console.log" > "$LOGS/nokml-console.txt" 2>/dev/null || : > "$LOGS/nokml-console.txt"
-sed -n "/^==== KML-SUITE nokml ====\$/,/^==== KML-END nokml ====\$/p" "$LOGS/nokml-console.txt" \
-	| sed '1d;$d' > "$LOGS/guest-nokml.tap"
-{
-	echo "1..1"
-	if [ $nrc -ne 0 ] || grep -qE "$KTROUBLE" "$LOGS/nokml-console.txt" ||
-		! grep -q "kml-guest: powering off" "$LOGS/nokml-console.txt"; then
-		echo "not ok 1 CONFIG_KML=n kernel: clean boot and poweroff (qemu exit $nrc)"
-	else
-		echo "ok 1 CONFIG_KML=n kernel: clean boot and poweroff"
-	fi
-} > "$LOGS/nokml-kernel.tap"
+# boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS]: boots KERNEL with the test
+# initramfs, splits each suite's TAP out of the console log into
+# guest-<suite>.tap, and judges the boot itself in NAME-kernel.tap: reached
+# /init, powered off in time, nothing in KTROUBLE, every suite ran to its end.
+boot_guest() {
+	local name=$1 kernel=$2 suites=$3 args=${4:-} rc s missing bad con
+	con=$LOGS/$name-console.txt
+	echo "== guest ($name): booting $kernel in QEMU (-smp 2 -cpu max)"
+	"$top/tools/kml-qemu" --mode check --timeout "$GUEST_TIMEOUT" ${args:+--append "$args"} \
+		--log "$LOGS/$name-console.log" "$kernel" "$B/initramfs.cpio.gz" \
+		> /dev/null 2>>"$LOGS/qemu.err"
+	rc=$?
+	tr -d '\r' < "$LOGS/$name-console.log" > "$con" 2>/dev/null || : > "$con"
+	for s in $suites; do
+		sed -n "/^==== KML-SUITE $s ====\$/,/^==== KML-END $s ====\$/p" "$con" \
+			| sed '1d;$d' > "$LOGS/guest-$s.tap"
+		taps+=("$LOGS/guest-$s.tap")
+	done
+	{
+		echo "1..4"
+		grep -q "kml-guest: up" "$con" && echo "ok 1 $name: booted to /init" \
+			|| echo "not ok 1 $name: booted to /init"
+		if [ $rc -eq 0 ] && grep -q "kml-guest: powering off" "$con"; then
+			echo "ok 2 $name: finished and powered off (no hang)"
+		else
+			echo "not ok 2 $name: finished and powered off (qemu exit $rc; 124 = timeout)"
+		fi
+		bad=$(grep -nE "$KTROUBLE" "$con" | head -5)
+		if [ -z "$bad" ]; then
+			echo "ok 3 $name: no oops, BUG, WARNING or panic on the console"
+		else
+			echo "not ok 3 $name: kernel trouble on the console:"; echo "$bad" | sed 's/^/#   /'
+		fi
+		missing=
+		for s in $suites; do
+			grep -q "^==== KML-END $s ====\$" "$con" || missing+=" $s"
+		done
+		[ -z "$missing" ] && echo "ok 4 $name: every guest suite ran to its end" \
+			|| echo "not ok 4 $name: guest suites missing or cut short:$missing"
+	} > "$LOGS/$name-kernel.tap"
+	taps+=("$LOGS/$name-kernel.tap")
+}
+
+boot_guest guest "${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}" "$GUEST_SUITES"
+# The same tree built with CONFIG_KML=n: nothing of KML may show.
+boot_guest nokml "$B/kobj-nokml/arch/x86/boot/bzImage" nokml kmltests=nokml
 
 # ---- summary -------------------------------------------------------------
 total_pass=0 total_fail=0
-for f in "$LOGS"/host-kml-stamp.tap "$LOGS"/host-fuzz.tap "$LOGS"/guest-kernel.tap "$LOGS"/nokml-kernel.tap \
-	$(for s in $GUEST_SUITES nokml; do echo "$LOGS/guest-$s.tap"; done); do
+for f in "${taps[@]}"; do
 	name=$(basename "$f" .tap)
 	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$f" | head -1)
 	pass=$(grep -cE '^ok [0-9]+' "$f")
