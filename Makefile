@@ -45,8 +45,7 @@ WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
 .PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools samples selftests initramfs run shell check \
-	fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help \
-	host-check
+	fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help
 
 all: kernel tools samples selftests initramfs
 

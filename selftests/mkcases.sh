@@ -15,6 +15,8 @@ rm -rf "$out"
 mkdir -p "$out"
 
 field() { "$STAMP" --show "$1" | sed -n "s/^$2: //p"; }
+# show_field TEXT NAME: one field of a --show output already in hand
+show_field() { sed -n "s/^$2: //p" <<< "$1"; }
 # poke FILE OFFSET BYTE...: overwrite bytes (given in hex) in place
 poke() {
 	local f=$1 off=$2 b s=""
@@ -39,10 +41,12 @@ cp "$SELFTESTS/kml_exec_test" "$out/"
 bad() {	# bad NAME [SOURCE]: a fresh stamped copy to break
 	stamped "$SAMPLES/${2:-hello-static}.unstamped" "bad-$1"
 	f="$out/bad-$1"
-	d=$(field "$f" desc-offset)
-	n=$(field "$f" note-offset)
-	size=$(stat -c %s "$f")
-	siglen=$(field "$f" signature | sed 's/pkcs7, \([0-9]*\) bytes/\1/')
+	local show
+	show=$("$STAMP" --show "$f")	# once per file, not once per field
+	d=$(show_field "$show" desc-offset)
+	n=$(show_field "$show" note-offset)
+	size=$(show_field "$show" file-size)
+	siglen=$(show_field "$show" signature | sed 's/pkcs7, \([0-9]*\) bytes/\1/')
 }
 bad modified;      poke "$f" $((size / 2)) "$(printf %02x $(( ($(od -An -tu1 -j $((size / 2)) -N1 "$f") ^ 0xff) )))"
 bad dyn-modified hello-dyn; poke "$f" $((size - 1)) "$(printf %02x $(( ($(od -An -tu1 -j $((size - 1)) -N1 "$f") ^ 0x01) )))"
