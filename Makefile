@@ -154,7 +154,8 @@ elfnote/kml.ld: elfnote/kml.ld.S elfnote/kml_note.h elfnote/gen-kml-ld.sh
 # ---- samples and selftest programs --------------------------------------
 KMLLINK := -Wl,-T,$(KML_LD)
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
-	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn
+	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn \
+	$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/segv $(SAMPLES)/spin
 
 samples: $(SAMPLE_BINS)
 
@@ -164,19 +165,31 @@ $(SAMPLES)/hello-static.unstamped: samples/hello.c $(KML_LD)
 $(SAMPLES)/hello-dyn.unstamped: samples/hello.c $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -o $@ $< $(KMLLINK)
+# The seed's two examples: a segfault and an infinite loop in ring 0.
+$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped: $(SAMPLES)/%.unstamped: samples/%.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 $(SAMPLES)/hello-static.nonote: samples/hello.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
 	cp $< $@.tmp && $(STAMP) --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
 
-SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test
+SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
+	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn
 
 selftests: $(SELFTEST_BINS)
 
 $(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
+# Stamped by mkcases.sh; -dyn is glibc's ld.so + libc + libpthread.
+$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -pthread -o $@ $< $(KMLLINK)
+$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -pthread -o $@ $< $(KMLLINK)
 $(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
@@ -223,6 +236,8 @@ checkpatch: kernel-tree
 		$(KTREE)/scripts/checkpatch.pl --strict --no-tree - < $$p; done
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c \
+		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/include/asm/kml.h \
+		kernel/src/arch/x86/entry/entry_64_kml.S \
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
 clean:

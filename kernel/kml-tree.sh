@@ -6,7 +6,11 @@
 #                                      + the new files listed in kernel/files.map
 #   kml-tree.sh refresh TREE           rewrite kernel/patches/*.patch from the
 #                                      edited files in TREE (headers are kept)
-#   kml-tree.sh check TREE             fail if TREE differs from the series
+#   kml-tree.sh track TREE PATCH FILE...
+#                                      start editing FILE(s) of TREE under
+#                                      PATCH: keep the pristine copy, list the
+#                                      file in PATCH (created with a stub
+#                                      header if new); then edit and refresh
 #
 # Rules that keep this simple: every patch is applied with no fuzz (a hunk that
 # does not apply exactly stops the build) and every existing kernel file is
@@ -103,8 +107,35 @@ refresh() {
 	done
 }
 
+track() {
+	local tree=$1 patch=$2 f
+	shift 2
+	[ -d "$tree/.kml/orig" ] || die "$tree was not prepared by kml-tree.sh"
+	case "$patch" in */*) ;; *) patch=$repo/kernel/patches/$patch ;; esac
+	if [ ! -f "$patch" ]; then
+		printf '%s\n' "From: KML developers <kml-dev@example.org>" \
+			"Subject: [PATCH] $(basename "$patch" .patch)" "" \
+			"Signed-off-by: KML developers <kml-dev@example.org>" "---" > "$patch"
+	fi
+	for f in "$@"; do
+		[ -f "$tree/$f" ] || die "$f: not in $tree"
+		for p in "${patches[@]}"; do
+			[ "$p" = "$patch" ] && continue
+			files_of "$p" | grep -qx "$f" && die "$f already belongs to $(basename "$p")"
+		done
+		files_of "$patch" | grep -qx "$f" && continue
+		if [ ! -f "$tree/.kml/orig/$f" ]; then
+			mkdir -p "$tree/.kml/orig/$(dirname "$f")"
+			cp -p "$tree/$f" "$tree/.kml/orig/$f"
+		fi
+		printf 'diff --git a/%s b/%s\n--- a/%s\n+++ b/%s\n' "$f" "$f" "$f" "$f" >> "$patch"
+	done
+	cp "$patch" "$tree/.kml/applied/"
+}
+
 case "${1:-}" in
 prepare) [ $# -eq 3 ] || die "usage: kml-tree.sh prepare TARBALL TREE"; prepare "$2" "$3" ;;
+track) [ $# -ge 4 ] || die "usage: kml-tree.sh track TREE PATCH FILE..."; shift; track "$@" ;;
 refresh) [ $# -eq 2 ] || die "usage: kml-tree.sh refresh TREE"; refresh "$2" ;;
-*) die "usage: kml-tree.sh prepare TARBALL TREE | refresh TREE" ;;
+*) die "usage: kml-tree.sh prepare TARBALL TREE | refresh TREE | track TREE PATCH FILE..." ;;
 esac

@@ -18,11 +18,11 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 # What a healthy kernel never prints.
-KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked'
+KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked'
 
 echo "== host: kml-stamp, kml.ld"
 "$top/selftests/host/test-kml-stamp.sh" > "$LOGS/host-kml-stamp.tap" 2> "$LOGS/host-kml-stamp.err"
@@ -43,23 +43,25 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
 
 taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-fuzz.tap")
 
-# boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS]: boots KERNEL with the test
-# initramfs, splits each suite's TAP out of the console log into
-# guest-<suite>.tap, and judges the boot itself in NAME-kernel.tap: reached
-# /init, powered off in time, nothing in KTROUBLE, every suite ran to its end.
+# boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP]]: boots KERNEL with the
+# test initramfs on SMP CPUs (2), splits each suite's TAP out of the console
+# log into NAME-<suite>.tap, and judges the boot itself in NAME-kernel.tap:
+# reached /init, powered off in time, nothing in KTROUBLE, every suite ran
+# to its end.
 boot_guest() {
-	local name=$1 kernel=$2 suites=$3 args=${4:-} rc s missing bad con
+	local name=$1 kernel=$2 suites=$3 args=${4:-} smp=${5:-2} rc s missing bad con
 	con=$LOGS/$name-console.txt
-	echo "== guest ($name): booting $kernel in QEMU (-smp 2 -cpu max)"
-	"$top/tools/kml-qemu" --mode check --timeout "$GUEST_TIMEOUT" ${args:+--append "$args"} \
+	echo "== guest ($name): booting $kernel in QEMU (-smp $smp -cpu max${args:+, $args})"
+	"$top/tools/kml-qemu" --mode check --smp "$smp" --timeout "$GUEST_TIMEOUT" \
+		${args:+--append "$args"} \
 		--log "$LOGS/$name-console.log" "$kernel" "$B/initramfs.cpio.gz" \
 		> /dev/null 2>>"$LOGS/qemu.err"
 	rc=$?
 	tr -d '\r' < "$LOGS/$name-console.log" > "$con" 2>/dev/null || : > "$con"
 	for s in $suites; do
 		sed -n "/^==== KML-SUITE $s ====\$/,/^==== KML-END $s ====\$/p" "$con" \
-			| sed '1d;$d' > "$LOGS/guest-$s.tap"
-		taps+=("$LOGS/guest-$s.tap")
+			| sed '1d;$d' > "$LOGS/$name-$s.tap"
+		taps+=("$LOGS/$name-$s.tap")
 	done
 	{
 		echo "1..4"
@@ -86,7 +88,20 @@ boot_guest() {
 	taps+=("$LOGS/$name-kernel.tap")
 }
 
-boot_guest guest "${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}" "$GUEST_SUITES"
+kml_kernel=${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}
+boot_guest guest "$kml_kernel" "$GUEST_SUITES"
+# Every suite again with page-table isolation forced on (QEMU's -cpu max is
+# AMD-flavoured: PTI is off unless asked for).
+boot_guest pti "$kml_kernel" "$GUEST_SUITES" pti=on
+{
+	echo "1..1"
+	grep -q "page tables isolation: enabled" "$LOGS/pti-console.txt" \
+		&& echo "ok 1 pti: the guest kernel reports page table isolation enabled" \
+		|| echo "not ok 1 pti: the guest kernel reports page table isolation enabled"
+} > "$LOGS/pti-active.tap"
+taps+=("$LOGS/pti-active.tap")
+# One CPU: a ring-0 infinite loop must not starve the rest of the system.
+boot_guest cpu1 "$kml_kernel" "cpu1-seeds cpu1-spin" kmltests=cpu1 1
 # The same tree built with CONFIG_KML=n: nothing of KML may show.
 boot_guest nokml "$B/kobj-nokml/arch/x86/boot/bzImage" nokml kmltests=nokml
 

@@ -28,9 +28,13 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 stamped() { cp "$1" "$out/$2"; "$STAMP" --key "$KEY" "$out/$2" >/dev/null; }
 
 # The programs, stamped and not.
-for p in hello-static hello-dyn; do
+for p in hello-static hello-dyn segv spin; do
 	stamped "$SAMPLES/$p.unstamped" "$p"
 	cp "$SAMPLES/$p.unstamped" "$out/"
+done
+for p in kml_ring0_test-static kml_ring0_test-dyn; do
+	stamped "$SELFTESTS/$p" "$p"
+	cp "$SELFTESTS/$p" "$out/$p.unstamped"
 done
 cp "$SAMPLES/hello-static.nonote" "$out/"
 stamped "$SELFTESTS/kml-probe" kml-probe

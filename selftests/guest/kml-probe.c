@@ -3,13 +3,19 @@
  * kml-probe - checks the KML state of itself and of what it forks or execs.
  * Prints "probe: ok" (exit 0) when the check holds, "probe: FAIL ..." else.
  *
+ * "Kml: WANT" also means "ring 0" for WANT 1 and "ring 3" otherwise: the
+ * probe reads the privilege level of its own code from %cs.
+ *
  *   kml-probe status WANT            my own Kml: is WANT
  *   kml-probe fork WANT              a forked child sees Kml: WANT
  *   kml-probe exec PATH ARGS...      exec PATH ARGS (which must say ok)
+ *   kml-probe dfl PATH ARGS...       exec PATH with SIGINT at its default
+ *                                    (a shell's "cmd &" ignores SIGINT)
  *   kml-probe execfail PATH WANT     exec of PATH fails with EPERM, and
  *                                    afterwards my Kml: is still WANT
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +37,18 @@ static int kml_status(void)
 	return v;
 }
 
+/* Kml: 1 must mean ring 0 now; anything else, ring 3. */
+static int kml_state(void)
+{
+	unsigned short cs;
+	int kml = kml_status();
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	if ((cs & 3) != (kml == 1 ? 0 : 3))
+		return -2;	/* status and ring disagree */
+	return kml;
+}
+
 static int verdict(int ok, const char *what, int got, int want)
 {
 	if (ok) {
@@ -48,14 +66,14 @@ int main(int argc, char **argv)
 
 	if (argc >= 3 && !strcmp(argv[1], "status")) {
 		want = atoi(argv[2]);
-		got = kml_status();
-		return verdict(got == want, "status", got, want);
+		got = kml_state();
+		return verdict(got == want, "status (-2: ring disagrees)", got, want);
 	}
 	if (argc >= 3 && !strcmp(argv[1], "fork")) {
 		want = atoi(argv[2]);
 		pid = fork();
 		if (pid == 0)
-			_exit(kml_status() == want ? 0 : 1);
+			_exit(kml_state() == want ? 0 : 1);
 		if (pid < 0 || waitpid(pid, &st, 0) != pid)
 			return verdict(0, "fork", -1, want);
 		return verdict(WIFEXITED(st) && WEXITSTATUS(st) == 0,
@@ -67,6 +85,12 @@ int main(int argc, char **argv)
 		printf("probe: FAIL exec %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "dfl")) {
+		signal(SIGINT, SIG_DFL);
+		execv(argv[2], argv + 2);
+		printf("probe: FAIL exec %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
 	if (argc >= 4 && !strcmp(argv[1], "execfail")) {
 		char *args[] = { argv[2], NULL };
 
@@ -74,7 +98,7 @@ int main(int argc, char **argv)
 		execv(argv[2], args);
 		if (errno != EPERM)
 			return verdict(0, "exec errno", errno, EPERM);
-		got = kml_status();
+		got = kml_state();
 		return verdict(got == want, "status after failed exec", got,
 			       want);
 	}

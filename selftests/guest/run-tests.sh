@@ -35,9 +35,48 @@ nokml() {
 		*) echo "not ok 3 a forged stamp is not looked at: $out" ;; esac
 }
 
-if [ "${kmltests:-}" = nokml ]; then
+# The seed's two examples, from the shell as a user would run them.
+seeds() {
+	echo "TAP version 13"
+	echo "1..4"
+	/kml/segv; rc=$?
+	[ $rc = 139 ] && echo "ok 1 stamped segv: the shell sees 139 (SIGSEGV)" \
+		|| echo "not ok 1 stamped segv: the shell sees 139 (SIGSEGV), got $rc"
+	/kml/segv.unstamped; rc=$?
+	[ $rc = 139 ] && echo "ok 2 unstamped segv: the shell sees 139" \
+		|| echo "not ok 2 unstamped segv: the shell sees 139, got $rc"
+	# "cmd &" would start it with SIGINT ignored: the probe resets it.
+	/kml/kml-probe.unstamped dfl /kml/spin & pid=$!
+	sleep 1
+	kml=$(sed -n 's/^Kml:\t//p' /proc/$pid/status)
+	state=$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$pid/status)
+	[ "$kml$state" = 1R ] && echo "ok 3 stamped spin runs (Kml: 1, state R) while this shell runs" \
+		|| echo "not ok 3 stamped spin runs while this shell runs (Kml: '$kml', state '$state')"
+	kill -INT $pid
+	wait $pid; rc=$?
+	[ $rc = 130 ] && echo "ok 4 SIGINT (Ctrl-C) stops the stamped spin: 130" \
+		|| echo "not ok 4 SIGINT (Ctrl-C) stops the stamped spin: got $rc"
+}
+
+case "${kmltests:-}" in
+nokml)
 	suite nokml nokml
-else
+	;;
+cpu1)
+	# One CPU: the spinning ring-0 loop must not starve this shell.
+	suite cpu1-seeds seeds
+	suite cpu1-spin env KML_ONLY_SPIN=1 /kml/kml_ring0_test-static 0 5
+	;;
+*)
 	suite env guest_env
 	suite exec-stamp /kml/kml_exec_test /kml
-fi
+	suite seeds seeds
+	suite ring0-static /kml/kml_ring0_test-static 0 3
+	suite ring0-dyn /kml/kml_ring0_test-dyn 0 2
+	suite ring3-control /kml/kml_ring0_test-static.unstamped 3 2
+	# Stamped and unstamped processes forking, faulting, signalling and
+	# making system calls side by side on both CPUs.
+	suite stress /kml/kml_ring0_test-static stress 0 "${kmlstress:-20}" \
+		/kml/kml_ring0_test-static.unstamped
+	;;
+esac

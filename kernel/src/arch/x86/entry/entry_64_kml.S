@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel Mode Linux: entry stubs of the KML IDT.
+ *
+ * While a KML task is current, its own code runs at CPL 0 and the CPU
+ * loads kml_idt (arch/x86/kernel/kml.c) instead of the normal IDT.  An
+ * event at the same privilege level does not switch stacks on x86-64: the
+ * CPU would push its frame onto the interrupted stack, which for KML code
+ * is the user stack (red zone, possibly unmapped).  So every gate of
+ * kml_idt that has no IST of its own sends the CPU to IST_INDEX_KML, a
+ * per-CPU stack in the cpu entry area, and lands in one of these stubs,
+ * which makes the frame look exactly like the one the normal entry code
+ * expects and then jumps to the normal handler:
+ *
+ *  - interrupted KML code (CPL 0, RIP or RSP in the lower half): rewrite
+ *    the frame's CS/SS to __USER_CS/__USER_DS and clear EFLAGS.AC in place.
+ *    The normal entry then sees a user-mode frame, swaps GS, switches CR3
+ *    and moves pt_regs to the thread stack (error_entry -> sync_regs), as
+ *    for ring 3.  pt_regs stay honest for user space: ptrace, signals,
+ *    perf and core dumps see an ordinary 64-bit process.
+ *
+ *  - interrupted kernel code: copy the frame to (RSP & ~15) - frame size
+ *    on the interrupted stack, exactly where the CPU would have pushed it
+ *    without IST, switch to it and continue there.
+ *
+ * NMI, #DB and #MC have IST stacks of their own; kml_idt points them at
+ * short prologues that do only the rewrite (they never copy).  Those
+ * prologues treat only a lower-half RIP as KML code: an NMI may land in
+ * the SYSCALL entry before the stack switch, where RSP is the user's but
+ * GS and the code are the kernel's.
+ *
+ * Each stub ends in a 5-byte JMP whose target is patched at boot
+ * (kml_idt_setup) to the handler of the same vector in the normal IDT, so
+ * no indirect branch and no data load is needed here; the stubs are in
+ * .entry.text, which PTI maps in the user page tables.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/segment.h>
+#include <asm/processor-flags.h>
+#include <asm/unwind_hints.h>
+#include <asm/nospec-branch.h>
+#include <asm/irq_vectors.h>
+#include <asm/trapnr.h>
+
+	.section .entry.text, "ax"
+
+/* Offsets in the hardware frame, above an error code if there is one. */
+#define KML_RIP		0
+#define KML_CS		8
+#define KML_FLAGS	16
+#define KML_RSP		24
+#define KML_SS		32
+
+/* Vectors for which the CPU pushes an error code. */
+#define KML_HAS_ERR(v)	((v) == X86_TRAP_DF || (v) == X86_TRAP_TS ||	\
+			 (v) == X86_TRAP_NP || (v) == X86_TRAP_SS ||	\
+			 (v) == X86_TRAP_GP || (v) == X86_TRAP_PF ||	\
+			 (v) == X86_TRAP_AC || (v) == X86_TRAP_CP ||	\
+			 (v) == X86_TRAP_VC || (v) == 30)
+
+/*
+ * The patchable tail of a stub.  Assumes: the hardware frame (plus error
+ * code) at RSP, every register as the interrupted context left it.
+ */
+.macro KML_JMP_PATCHED label
+\label:
+	.byte	0xe9
+	.long	.Lkml_unpatched - (. + 4)
+.endm
+
+/*
+ * Stub for a gate without IST.  Entered from kml_idt on the KML IST with
+ * interrupts off (all Linux gates are interrupt gates) and the frame (plus
+ * the error code, for the vectors that have one) at RSP; GS, CR3 and every
+ * register are still the interrupted context's.
+ */
+.macro KML_IDT_STUB vector
+	.if KML_HAS_ERR(\vector)
+	.Lkml_err = 8
+	.else
+	.Lkml_err = 0
+	.endif
+	.pushsection .init.rodata, "a"
+	.quad	.Lkml_entry_\@, .Lkml_jmp_\@
+	.popsection
+.Lkml_entry_\@:
+	UNWIND_HINT_IRET_ENTRY offset=.Lkml_err
+	ENDBR
+	/* A CPL 3 frame is already what the normal entry expects. */
+	cmpw	$__KERNEL_CS, .Lkml_err+KML_CS(%rsp)
+	jne	.Lkml_jmp_\@
+	/* CPL 0: KML code if RIP or RSP is in the lower (user) half. */
+	btq	$63, .Lkml_err+KML_RIP(%rsp)
+	jnc	.Lkml_user_\@
+	btq	$63, .Lkml_err+KML_RSP(%rsp)
+	jc	.Lkml_kernel_\@
+.Lkml_user_\@:
+	movq	$__USER_CS, .Lkml_err+KML_CS(%rsp)
+	movq	$__USER_DS, .Lkml_err+KML_SS(%rsp)
+	/* AC is set by the KML exit for SMAP; it is not the task's state. */
+	andl	$~X86_EFLAGS_AC, .Lkml_err+KML_FLAGS(%rsp)
+	KML_JMP_PATCHED .Lkml_jmp_\@
+
+.Lkml_kernel_\@:
+	/*
+	 * Kernel code was interrupted.  With two scratch registers saved on
+	 * the IST, copy the frame (error code, RIP, CS, EFLAGS, RSP, SS) to
+	 * where the CPU would have put it: 16-byte aligned below the
+	 * interrupted RSP.  Interrupts are off; the interrupted stack below
+	 * its RSP is free (the kernel has no red zone).
+	 */
+	pushq	%rax
+	pushq	%rcx
+	movq	16+.Lkml_err+KML_RSP(%rsp), %rax
+	andq	$~15, %rax
+	subq	$.Lkml_err+40, %rax
+	.Lkml_off = 0
+	.rept	5 + .Lkml_err / 8
+	movq	16+.Lkml_off(%rsp), %rcx
+	movq	%rcx, .Lkml_off(%rax)
+	.Lkml_off = .Lkml_off + 8
+	.endr
+	/* Saved RAX goes just below the new frame, then switch stacks. */
+	movq	8(%rsp), %rcx
+	movq	%rcx, -8(%rax)
+	movq	(%rsp), %rcx
+	leaq	-8(%rax), %rsp
+	UNWIND_HINT_IRET_REGS offset=.Lkml_err+8
+	popq	%rax
+	jmp	.Lkml_jmp_\@
+.endm
+
+/*
+ * Prologue for the gates that keep their own IST (NMI, #DB, #MC): the
+ * frame is on that IST, no error code.  Only the rewrite; the normal entry
+ * decides everything else from CS, as for ring 3.
+ */
+.macro KML_IST_STUB vector
+	.pushsection .init.rodata, "a"
+	.quad	\vector, .Lkml_entry_\@, .Lkml_jmp_\@
+	.popsection
+.Lkml_entry_\@:
+	UNWIND_HINT_IRET_ENTRY
+	ENDBR
+	cmpw	$__KERNEL_CS, KML_CS(%rsp)
+	jne	.Lkml_jmp_\@
+	btq	$63, KML_RIP(%rsp)
+	jc	.Lkml_jmp_\@
+	movq	$__USER_CS, KML_CS(%rsp)
+	movq	$__USER_DS, KML_SS(%rsp)
+	andl	$~X86_EFLAGS_AC, KML_FLAGS(%rsp)
+	KML_JMP_PATCHED .Lkml_jmp_\@
+.endm
+
+	.pushsection .init.rodata, "a"
+	.balign 8
+SYM_DATA_START(kml_idt_stub_table)
+	.popsection
+
+	.balign 16
+SYM_CODE_START(kml_idt_stubs)
+	/* Every JMP points here until kml_idt_setup() patches it. */
+	UNWIND_HINT_IRET_REGS
+	ANNOTATE_NOENDBR
+.Lkml_unpatched:
+	ud2
+
+	vector = 0
+	.rept	NR_VECTORS
+	KML_IDT_STUB vector
+	vector = vector + 1
+	.endr
+
+	.pushsection .init.rodata, "a"
+SYM_DATA_END(kml_idt_stub_table)
+SYM_DATA_START(kml_ist_stub_table)
+	.popsection
+	KML_IST_STUB X86_TRAP_DB
+	KML_IST_STUB X86_TRAP_NMI
+	KML_IST_STUB X86_TRAP_MC
+	.pushsection .init.rodata, "a"
+SYM_DATA_END(kml_ist_stub_table)
+	.popsection
+SYM_CODE_END(kml_idt_stubs)

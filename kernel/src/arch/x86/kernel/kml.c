@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel Mode Linux: run the code of a task whose executable carries a
+ * verified KML stamp (TIF_KML, set by exec from binfmt_kml's verdict) at
+ * CPL 0, in its own address space, as an otherwise ordinary process.
+ *
+ * The CPU state that goes with "a KML task is current on this CPU" is
+ * switched here, with interrupts off, whenever it changes (context switch,
+ * exec):
+ *
+ *  - kml_idt is loaded: the same gates as the normal IDT, but every gate
+ *    without an IST sends the CPU to IST_INDEX_KML and a stub in
+ *    entry_64_kml.S, so that no event ever pushes a frame onto the user
+ *    stack of code running at CPL 0;
+ *  - CR4.SMEP is cleared, or the CPU would refuse to fetch the task's own
+ *    (user) pages at CPL 0.  SMAP stays on: the task runs with EFLAGS.AC
+ *    set, which CPL 0 honours;
+ *  - kml_cpu_active is set, which the IRET exit reads to return to CPL 0.
+ *
+ * Normal tasks and kernel threads keep the normal IDT, SMEP and the ring 3
+ * return and pay only a compare on the context-switch slow path.
+ */
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/printk.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/set_memory.h>
+#include <linux/string.h>
+#include <linux/thread_info.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/desc.h>
+#include <asm/kml.h>
+#include <asm/text-patching.h>
+#include <asm/tlbflush.h>
+
+DEFINE_PER_CPU(u8, kml_cpu_active);
+
+/* Shared by all CPUs like idt_table; its read-only alias is in the CEA. */
+static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
+
+static struct desc_ptr kml_idt_descr __ro_after_init = {
+	.size		= IDT_ENTRIES * sizeof(gate_desc) - 1,
+	.address	= CPU_ENTRY_AREA_KML_IDT,
+};
+
+/*
+ * False until kml_idt_setup() succeeded: without a complete KML IDT no
+ * task may run at CPL 0 (exec then leaves stamped programs in ring 3, and
+ * the boot log says why).
+ */
+static bool kml_ready __ro_after_init;
+
+/* Point a stub's tail JMP at the normal handler of its vector. */
+static bool __init kml_patch_jmp(unsigned long jmp, unsigned long target)
+{
+	long rel = target - (jmp + JMP32_INSN_SIZE);
+	s32 rel32 = rel;
+
+	if (WARN_ON_ONCE(*(u8 *)jmp != JMP32_INSN_OPCODE || rel32 != rel))
+		return false;
+	/* Kernel text is still writable: this runs from init_IRQ(). */
+	text_poke_early((void *)(jmp + 1), &rel32, sizeof(rel32));
+	return true;
+}
+
+static void __init kml_gate_set_offset(gate_desc *g, unsigned long addr)
+{
+	g->offset_low = (u16)addr;
+	g->offset_middle = (u16)(addr >> 16);
+	g->offset_high = (u32)(addr >> 32);
+}
+
+/*
+ * Build kml_idt from the finished normal IDT (called at the end of
+ * idt_setup_apic_and_irq_gates(), after which the normal IDT is read-only).
+ */
+void __init kml_idt_setup(const gate_desc *idt)
+{
+	unsigned int v, i;
+
+	memcpy(kml_idt, idt, sizeof(kml_idt));
+
+	for (v = 0; v < IDT_ENTRIES; v++) {
+		gate_desc *g = &kml_idt[v];
+
+		/* Absent gates stay absent; IST gates are handled below. */
+		if (!g->bits.p || g->bits.ist)
+			continue;
+		if (!kml_patch_jmp(kml_idt_stub_table[v].jmp, gate_offset(&idt[v])))
+			goto fail;
+		kml_gate_set_offset(g, kml_idt_stub_table[v].entry);
+		g->bits.ist = IST_INDEX_KML + 1;
+	}
+
+	/* NMI, #DB, #MC keep their IST and get a rewrite-only prologue. */
+	for (i = 0; i < ARRAY_SIZE(kml_ist_stub_table); i++) {
+		const struct kml_ist_stub *s = &kml_ist_stub_table[i];
+		gate_desc *g = &kml_idt[s->vector];
+
+		if (!g->bits.p)
+			continue;
+		if (WARN_ON_ONCE(!g->bits.ist) ||
+		    !kml_patch_jmp(s->jmp, gate_offset(&idt[s->vector])))
+			goto fail;
+		kml_gate_set_offset(g, s->entry);
+	}
+	/* #DF and #VC (if present) keep their gates unchanged. */
+
+	/*
+	 * Like the normal IDT: loaded through a fixed read-only alias in the
+	 * cpu entry area, which PTI maps in the user page tables too (the
+	 * CPU reads the IDT while the user CR3 is live).
+	 */
+	cea_set_pte((void *)CPU_ENTRY_AREA_KML_IDT, __pa_symbol(kml_idt),
+		    PAGE_KERNEL_RO);
+	set_memory_ro((unsigned long)kml_idt, 1);
+	kml_ready = true;
+	return;
+fail:
+	pr_err("kml: cannot build the KML IDT: stamped programs will run in ring 3\n");
+}
+
+/*
+ * Make this CPU's state match "current is (not) a KML task".  Interrupts
+ * are off: the entry code reads kml_cpu_active, and an interrupt between
+ * the steps would see a mixed state.  Order: SMEP may be off only while
+ * kml_cpu_active is set (CR4 pinning allows exactly that).
+ */
+void kml_switch_cpu(bool on)
+{
+	lockdep_assert_irqs_disabled();
+
+	if (this_cpu_read(kml_cpu_active) == on)
+		return;
+	if (on) {
+		this_cpu_write(kml_cpu_active, 1);
+		if (cpu_feature_enabled(X86_FEATURE_SMEP))
+			cr4_clear_bits_irqsoff(X86_CR4_SMEP);
+		load_idt(&kml_idt_descr);
+	} else {
+		load_current_idt();
+		if (cpu_feature_enabled(X86_FEATURE_SMEP))
+			cr4_set_bits_irqsoff(X86_CR4_SMEP);
+		this_cpu_write(kml_cpu_active, 0);
+	}
+}
+
+/* exec: the new executable decides, after the point of no return. */
+void kml_set_current(bool on)
+{
+	unsigned long flags;
+
+	on = on && kml_ready;
+	local_irq_save(flags);
+	update_thread_flag(TIF_KML, on);
+	kml_switch_cpu(on);
+	local_irq_restore(flags);
+}
+
+#ifdef CONFIG_DEBUG_FS
+/*
+ * /sys/kernel/debug/kml/cpu: the KML state of the CPU the reader runs on,
+ * read from the hardware.  A normal task must always see SMEP and SMAP on
+ * and the normal IDT; a KML task sees SMEP off and the KML IDT.
+ */
+static int kml_cpu_show(struct seq_file *m, void *v)
+{
+	struct desc_ptr idt;
+	unsigned long cr4;
+	int cpu;
+	u8 active;
+
+	preempt_disable();
+	cpu = smp_processor_id();
+	cr4 = native_read_cr4();
+	store_idt(&idt);
+	active = this_cpu_read(kml_cpu_active);
+	preempt_enable();
+
+	seq_printf(m, "cpu %d kml %u smep %d smap %d idt %s\n", cpu, active,
+		   !!(cr4 & X86_CR4_SMEP), !!(cr4 & X86_CR4_SMAP),
+		   idt.address == CPU_ENTRY_AREA_KML_IDT ? "kml" :
+		   idt.address == CPU_ENTRY_AREA_RO_IDT ? "normal" : "other");
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kml_cpu);
+
+static int __init kml_debugfs_init(void)
+{
+	struct dentry *dir;
+
+	if (!kml_ready)
+		return 0;
+	dir = debugfs_create_dir("kml", NULL);
+
+	debugfs_create_file("cpu", 0444, dir, NULL, &kml_cpu_fops);
+	return 0;
+}
+late_initcall(kml_debugfs_init);
+#endif

@@ -1,0 +1,1031 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kml_ring0_test - a ring-0 process behaves exactly like an ordinary one.
+ *
+ *   kml_ring0_test RING [SECONDS]
+ *   kml_ring0_test stress RING SECONDS PARTNER
+ *   kml_ring0_test page RING               (needs swap: touches more than
+ *                                           MemAvailable, reads it back)
+ *   kml_ring0_test churn | pong            (started by stress)
+ *
+ * RING is the privilege level this copy must find itself at: 0 for the
+ * stamped copies, 3 for the unstamped control built from the same source.
+ * Every test runs in both; only the ones about privilege expect a
+ * different outcome.  SECONDS scales the long tests (red zone, stress).
+ * Prints kselftest TAP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static int want_ring;
+static int seconds = 3;
+static int ntest;
+static int nfail;
+
+static void result(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void result(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", ok ? "" : "not ", ++ntest);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		nfail++;
+}
+
+static int ring(void)
+{
+	unsigned short cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	return cs & 3;
+}
+
+static int kml_status(void)
+{
+	char line[256];
+	int v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Kml: %d", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Run fn in a child; return its wait status. */
+static int in_child(void (*fn)(void))
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+static const char *describe(int st)
+{
+	static char buf[64];
+
+	if (st == -1)
+		return "fork/wait failed";
+	if (WIFEXITED(st))
+		snprintf(buf, sizeof(buf), "exit %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, sizeof(buf), "signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, sizeof(buf), "status %#x", st);
+	return buf;
+}
+
+/* ---- 1. privilege ---------------------------------------------------- */
+
+static void read_cr0(void)
+{
+	unsigned long cr0;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	_exit((cr0 & 1) ? 42 : 1);	/* PE is set in any protected mode */
+}
+
+static void cli_sti(void)
+{
+	__asm__ volatile("cli; nop; sti" ::: "memory");
+	_exit(42);
+}
+
+static void test_privilege(void)
+{
+	int st;
+
+	result(ring() == want_ring, "ring: %%cs says ring %d (want %d)", ring(), want_ring);
+	result(kml_status() == (want_ring == 0), "ring: /proc/self/status Kml: %d",
+	       kml_status());
+	st = in_child(read_cr0);
+	if (want_ring == 0)
+		result(WIFEXITED(st) && WEXITSTATUS(st) == 42,
+		       "privileged: mov %%cr0 works in ring 0 (%s)", describe(st));
+	else
+		result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+		       "privileged: mov %%cr0 gets SIGSEGV in ring 3 (%s)", describe(st));
+	st = in_child(cli_sti);
+	if (want_ring == 0)
+		result(WIFEXITED(st) && WEXITSTATUS(st) == 42,
+		       "privileged: cli; sti works in ring 0 (%s)", describe(st));
+	else
+		result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+		       "privileged: cli gets SIGSEGV in ring 3 (%s)", describe(st));
+}
+
+/* ---- 2. faults become signals ------------------------------------------ */
+
+static void null_write(void)
+{
+	*(volatile int *)0 = 1;
+	_exit(0);
+}
+
+static void kernel_read(void)
+{
+	/* An unmapped kernel-half address: a ring-0 load faults too. */
+	(void)*(volatile long *)0xffff8ff000000000UL;
+	_exit(0);
+}
+
+static void wild_jump(void)
+{
+	((void (*)(void))0x10)();
+	_exit(0);
+}
+
+static void test_segv(void)
+{
+	int st = in_child(null_write);
+
+	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	       "segv: *(int *)0 = 1 kills with SIGSEGV (%s)", describe(st));
+	st = in_child(kernel_read);
+	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	       "segv: load from an unmapped kernel address kills with SIGSEGV (%s)",
+	       describe(st));
+	st = in_child(wild_jump);
+	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	       "segv: call to address 0x10 kills with SIGSEGV (%s)", describe(st));
+}
+
+static sigjmp_buf jb;
+static volatile sig_atomic_t got_sig;
+static volatile void *got_addr;
+
+static void catcher(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_sig = sig;
+	got_addr = si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+static char altstack[65536];
+
+static int catch(int sig, void (*fn)(void))
+{
+	struct sigaction sa = { .sa_sigaction = catcher,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER };
+	int ret;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	got_sig = 0;
+	if (!sigsetjmp(jb, 1))
+		fn();
+	ret = got_sig;
+	signal(sig, SIG_DFL);
+	return ret;
+}
+
+static void do_ud2(void) { __asm__ volatile("ud2"); }
+static void do_int3(void) { __asm__ volatile("int3"); }
+/* In asm: the compiler may turn a C division by zero into anything. */
+static void do_div0(void)
+{
+	__asm__ volatile("xor %%ecx, %%ecx; mov $1, %%eax; cltd; idivl %%ecx"
+			 ::: "eax", "ecx", "edx");
+}
+
+static char busfile[] = "/tmp/kml-sigbus-XXXXXX";
+static void do_sigbus(void)
+{
+	int fd = mkstemp(busfile);
+	char *p;
+
+	unlink(busfile);
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p != MAP_FAILED)
+		p[4096] = 1;	/* past the end of an empty file */
+}
+
+static int depth_sink;
+static int depth_limit = 1 << 30;	/* never reached: the stack ends first */
+static void do_recurse(int n)
+{
+	volatile char pad[4096];
+
+	pad[0] = (char)n;
+	depth_sink += pad[0];
+	if (n < depth_limit)
+		do_recurse(n + 1);
+	pad[1] = 0;
+}
+
+static void do_overflow(void)
+{
+	struct rlimit rl = { 8 << 20, 8 << 20 };
+
+	setrlimit(RLIMIT_STACK, &rl);
+	do_recurse(0);
+}
+
+static void test_exceptions(void)
+{
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+
+	result(sigaltstack(&ss, NULL) == 0, "sigaltstack: installed");
+	result(catch(SIGILL, do_ud2) == SIGILL, "exception: ud2 -> SIGILL, handler longjmps out");
+	result(catch(SIGFPE, do_div0) == SIGFPE, "exception: divide by zero -> SIGFPE");
+	result(catch(SIGTRAP, do_int3) == SIGTRAP, "exception: int3 -> SIGTRAP");
+	result(catch(SIGBUS, do_sigbus) == SIGBUS, "exception: access past EOF of a mapping -> SIGBUS");
+	result(catch(SIGSEGV, do_overflow) == SIGSEGV,
+	       "exception: stack overflow -> SIGSEGV on the alternate stack");
+	result(ring() == want_ring, "exception: still in ring %d after five handlers", want_ring);
+}
+
+/* ---- 3. system calls ------------------------------------------------- */
+
+static __thread int tls_value = 7;
+static int futex_word;
+
+static void *thread_fn(void *arg)
+{
+	long n = (long)arg;
+
+	tls_value = (int)n;		/* TLS through FS: each thread its own */
+	__atomic_store_n(&futex_word, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &futex_word, FUTEX_WAKE, 1, NULL, NULL, 0);
+	return (void *)(long)(tls_value * 10 + ring());
+}
+
+static void *exit_group_fn(void *arg)
+{
+	(void)arg;
+	syscall(SYS_exit_group, 7);
+	return NULL;
+}
+
+static void threads_exit_group(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, exit_group_fn, NULL);
+	pause();
+}
+
+static volatile sig_atomic_t handled;
+static void on_usr1(int sig) { handled = sig; }
+static void on_alarm(int sig) { handled = sig; }
+
+static void test_syscalls(void)
+{
+	int p[2], st, ok;
+	pid_t pid;
+	char buf[16] = "";
+	void *ret;
+	pthread_t t;
+	char *m;
+	FILE *f;
+
+	pid = fork();
+	if (pid == 0)
+		_exit(ring() == want_ring ? 3 : 4);
+	ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3;
+	result(ok, "fork: child runs in the same ring, wait reaps it");
+
+	pid = vfork();
+	if (pid == 0)
+		_exit(5);
+	ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 5;
+	result(ok, "vfork");
+
+	ok = pipe(p) == 0;
+	pid = fork();
+	if (pid == 0) {
+		write(p[1], "ring0-pipe", 10);
+		_exit(0);
+	}
+	ok = ok && read(p[0], buf, 10) == 10 && !memcmp(buf, "ring0-pipe", 10);
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	result(ok, "pipe between parent and child");
+
+	futex_word = 0;
+	ok = pthread_create(&t, NULL, thread_fn, (void *)5L) == 0;
+	while (ok && !__atomic_load_n(&futex_word, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &futex_word, FUTEX_WAIT, 0, NULL, NULL, 0);
+	ok = ok && pthread_join(t, &ret) == 0;
+	result(ok && (long)ret == 50 + want_ring && tls_value == 7,
+	       "clone thread: own TLS (%ld), futex wake, join", (long)ret);
+
+	st = in_child(threads_exit_group);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 7, "exit_group from a thread (%s)",
+	       describe(st));
+
+	m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ok = m != MAP_FAILED;
+	if (ok) {
+		memset(m, 0x5a, 3 * 4096);
+		ok = mprotect(m + 4096, 4096, PROT_READ) == 0 && m[4096] == 0x5a;
+	}
+	result(ok, "mmap + touch + mprotect");
+	if (m != MAP_FAILED) {
+		/* a write to the now read-only page must fault */
+		got_sig = 0;
+		{
+			struct sigaction sa = { .sa_sigaction = catcher, .sa_flags = SA_SIGINFO };
+
+			sigemptyset(&sa.sa_mask);
+			sigaction(SIGSEGV, &sa, NULL);
+			if (!sigsetjmp(jb, 1))
+				m[4096] = 1;
+			signal(SIGSEGV, SIG_DFL);
+		}
+		result(got_sig == SIGSEGV && got_addr == m + 4096,
+		       "mprotect: write to a read-only page -> SIGSEGV at that address");
+		result(munmap(m, 3 * 4096) == 0, "munmap");
+	} else {
+		result(0, "mprotect: (no mapping)");
+		result(0, "munmap: (no mapping)");
+	}
+
+	signal(SIGUSR1, on_usr1);
+	handled = 0;
+	raise(SIGUSR1);
+	result(handled == SIGUSR1 && ring() == want_ring,
+	       "signal handler runs and sigreturn comes back in ring %d", want_ring);
+
+	signal(SIGALRM, on_alarm);
+	handled = 0;
+	{
+		struct itimerval it = { .it_value = { 0, 50000 } };
+
+		setitimer(ITIMER_REAL, &it, NULL);
+		while (!handled)
+			;	/* spin in user code until the timer signal */
+	}
+	result(handled == SIGALRM, "setitimer: SIGALRM interrupts a busy loop");
+
+	f = fopen("/proc/self/maps", "r");
+	ok = 0;
+	if (f) {
+		char line[512];
+
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[stack]"))
+				ok = 1;
+		fclose(f);
+	}
+	result(ok, "/proc/self/maps lists [stack]");
+}
+
+/* ---- 4. red zone and FPU under interrupts ----------------------------- */
+
+/*
+ * Keeps 16 canaries in the 128-byte red zone below RSP and checks them
+ * continuously for the given number of iterations.  An interrupt whose
+ * frame landed on this stack would overwrite them.  Returns the number of
+ * corrupted reads.
+ */
+static long redzone_loop(long iters)
+{
+	long bad = 0;
+
+	__asm__ volatile(
+		"	mov $0x5a5a5a5a5a5a5a5a, %%rax\n"
+		"	xor %%rdx, %%rdx\n"
+		"	mov $-128, %%rcx\n"
+		"1:	mov %%rax, (%%rsp,%%rcx)\n"
+		"	add $8, %%rcx\n"
+		"	jnz 1b\n"
+		"2:	mov $-128, %%rcx\n"
+		"3:	cmp %%rax, (%%rsp,%%rcx)\n"
+		"	je 4f\n"
+		"	inc %%rdx\n"
+		"	mov %%rax, (%%rsp,%%rcx)\n"
+		"4:	add $8, %%rcx\n"
+		"	jnz 3b\n"
+		"	dec %[iters]\n"
+		"	jnz 2b\n"
+		"	mov %%rdx, %[bad]\n"
+		: [bad] "=r"(bad), [iters] "+r"(iters)
+		: : "rax", "rcx", "rdx", "memory", "cc");
+	return bad;
+}
+
+static long interrupts_total(void)
+{
+	char line[4096];
+	long total = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {	/* CPU header */
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+		long v;
+		int n;
+
+		if (!p)
+			continue;
+		p++;
+		while (sscanf(p, " %ld%n", &v, &n) == 1) {
+			total += v;
+			p += n;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A process per CPU runs the canary loop; the parent makes TLB IPIs. */
+static void test_redzone(void)
+{
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), i, bad = 0, ok = 1, st;
+	long before = interrupts_total(), after;
+	pid_t pids[8];
+	struct timespec end, now;
+	int p[2];
+
+	if (ncpu > 8)
+		ncpu = 8;
+	if (pipe(p))
+		ok = 0;
+	for (i = 0; i < ncpu; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			long b = 0;
+
+			pin(i);
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			end.tv_sec += seconds;
+			do {
+				b += redzone_loop(2000000);
+				clock_gettime(CLOCK_MONOTONIC, &now);
+			} while (now.tv_sec < end.tv_sec ||
+				 (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
+			write(p[1], &b, sizeof(b));
+			_exit(0);
+		}
+	}
+	/* Meanwhile: page faults, mprotect and munmap of our own mm, and
+	 * yields, so that the scheduler and the interrupt paths stay busy. */
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += seconds;
+	do {
+		char *m = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			memset(m, 1, 65536);
+			mprotect(m, 65536, PROT_READ);
+			munmap(m, 65536);
+		}
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec);
+	for (i = 0; i < ncpu; i++) {
+		long b = -1;
+
+		if (read(p[0], &b, sizeof(b)) != sizeof(b) || b != 0)
+			bad++;
+		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st))
+			ok = 0;
+	}
+	close(p[0]);
+	close(p[1]);
+	after = interrupts_total();
+	result(ok && bad == 0 && after - before >= 1000,
+	       "red zone: canaries below RSP intact on %d CPUs for %ds, %ld interrupts",
+	       ncpu, seconds, after - before);
+}
+
+/* Fill xmm0-15 (and ymm upper halves with AVX), spin, compare. */
+static int fpu_survives(long iters)
+{
+	unsigned char in[16 * 32] __attribute__((aligned(32)));
+	unsigned char out[16 * 32] __attribute__((aligned(32)));
+	int avx = __builtin_cpu_supports("avx");
+	int i;
+
+	for (i = 0; i < (int)sizeof(in); i++)
+		in[i] = (unsigned char)(i * 7 + getpid());
+	memset(out, 0, sizeof(out));
+	if (avx) {
+		__asm__ volatile(
+#define L(n) "vmovdqa " #n "*32(%[in]), %%ymm" #n "\n"
+			L(0) L(1) L(2) L(3) L(4) L(5) L(6) L(7)
+			L(8) L(9) L(10) L(11) L(12) L(13) L(14) L(15)
+#undef L
+			"1: dec %[n]\n jnz 1b\n"
+#define S(n) "vmovdqa %%ymm" #n ", " #n "*32(%[out])\n"
+			S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7)
+			S(8) S(9) S(10) S(11) S(12) S(13) S(14) S(15)
+#undef S
+			"vzeroupper\n"
+			: [n] "+r"(iters)
+			: [in] "r"(in), [out] "r"(out)
+			: "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+			  "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+			  "xmm12", "xmm13", "xmm14", "xmm15");
+		return memcmp(in, out, sizeof(in)) == 0;
+	}
+	__asm__ volatile(
+#define L(n) "movdqa " #n "*32(%[in]), %%xmm" #n "\n"
+		L(0) L(1) L(2) L(3) L(4) L(5) L(6) L(7)
+		L(8) L(9) L(10) L(11) L(12) L(13) L(14) L(15)
+#undef L
+		"1: dec %[n]\n jnz 1b\n"
+#define S(n) "movdqa %%xmm" #n ", " #n "*32(%[out])\n"
+		S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7)
+		S(8) S(9) S(10) S(11) S(12) S(13) S(14) S(15)
+#undef S
+		: [n] "+r"(iters)
+		: [in] "r"(in), [out] "r"(out)
+		: "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+		  "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+		  "xmm12", "xmm13", "xmm14", "xmm15");
+	for (i = 0; i < 16; i++)
+		if (memcmp(in + i * 32, out + i * 32, 16))
+			return 0;
+	return 1;
+}
+
+/* Two processes on one CPU preempt each other while holding registers. */
+static void test_fpu(void)
+{
+	pid_t a, b;
+	int sa, sb;
+
+	a = fork();
+	if (a == 0) {
+		pin(0);
+		_exit(fpu_survives(300000000L / 4) ? 0 : 1);
+	}
+	b = fork();
+	if (b == 0) {
+		pin(0);
+		_exit(fpu_survives(300000000L / 4) ? 0 : 1);
+	}
+	waitpid(a, &sa, 0);
+	waitpid(b, &sb, 0);
+	result(WIFEXITED(sa) && !WEXITSTATUS(sa) && WIFEXITED(sb) && !WEXITSTATUS(sb),
+	       "fpu: %s registers survive preemption by another process on the same CPU",
+	       __builtin_cpu_supports("avx") ? "ymm0-15" : "xmm0-15");
+}
+
+/* ---- 5. Ctrl-C stops an infinite loop --------------------------------- */
+
+static void test_spin(const char *spin)
+{
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), i, st, ok = 1;
+	pid_t pids[8];
+	struct timespec t0, t1;
+	long ticks = 0;
+
+	if (ncpu > 8)
+		ncpu = 8;
+	for (i = 0; i < ncpu; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			execl(spin, spin, (char *)NULL);
+			_exit(127);
+		}
+	}
+	/* We must keep running while they spin: count 10 ms sleeps. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		struct timespec d = { 0, 10000000 };
+
+		nanosleep(&d, NULL);
+		ticks++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec < 1000000000L);
+	for (i = 0; i < ncpu; i++) {
+		char path[64], line[256];
+		FILE *f;
+		int kml = -1;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", pids[i]);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			sscanf(line, "Kml: %d", &kml);
+		if (f)
+			fclose(f);
+		if (kml != (want_ring == 0))
+			ok = 0;
+		kill(pids[i], SIGINT);
+	}
+	for (i = 0; i < ncpu; i++)
+		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFSIGNALED(st) ||
+		    WTERMSIG(st) != SIGINT)
+			ok = 0;
+	result(ok && ticks >= 20,
+	       "spin: %d for(;;) loops (Kml: %d) on %d CPUs; this process still slept %ld times in 1 s; SIGINT ends them",
+	       ncpu, want_ring == 0, ncpu, ticks);
+}
+
+/* ---- 6. ptrace ------------------------------------------------------- */
+
+static void test_ptrace(void)
+{
+	struct user_regs_struct r;
+	int st, ok, stops = 0, steps = 0;
+	unsigned long rip0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		syscall(SYS_getppid);
+		for (volatile int i = 0; i < 100; i++)
+			;
+		_exit(ring() == want_ring ? 0 : 1);
+	}
+	ok = waitpid(pid, &st, 0) == pid && WIFSTOPPED(st);
+	/* PTRACE_SYSCALL until the getppid entry stop. */
+	while (ok && stops < 50) {
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) || waitpid(pid, &st, 0) != pid ||
+		    !WIFSTOPPED(st)) {
+			ok = 0;
+			break;
+		}
+		stops++;
+		if (ptrace(PTRACE_GETREGS, pid, NULL, &r)) {
+			ok = 0;
+			break;
+		}
+		if (r.orig_rax == SYS_getppid)
+			break;
+	}
+	result(ok && r.orig_rax == SYS_getppid, "ptrace: PTRACE_SYSCALL stops at getppid");
+	result(ok && r.cs == 0x33 && r.ss == 0x2b && r.rip < (1UL << 47),
+	       "ptrace: GETREGS shows an ordinary 64-bit process (cs %#llx ss %#llx rip %#llx)",
+	       r.cs, r.ss, r.rip);
+	/* Leave the syscall, then single-step a few instructions. */
+	ok = ok && !ptrace(PTRACE_SYSCALL, pid, NULL, NULL) && waitpid(pid, &st, 0) == pid;
+	ok = ok && !ptrace(PTRACE_GETREGS, pid, NULL, &r);
+	rip0 = r.rip;
+	while (ok && steps < 20) {
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &st, 0) != pid ||
+		    !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP ||
+		    ptrace(PTRACE_GETREGS, pid, NULL, &r)) {
+			ok = 0;
+			break;
+		}
+		steps++;
+	}
+	result(ok && steps == 20 && r.rip != rip0 && r.cs == 0x33,
+	       "ptrace: 20 single steps, each a SIGTRAP stop, rip moved (%#llx)", r.rip);
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	result(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "ptrace: tracee continues and exits normally in ring %d (%s)", want_ring,
+	       describe(st));
+}
+
+/* ---- 7. bad return state --------------------------------------------- */
+
+/* sigreturn to a non-canonical RIP: the IRET faults; the task, not the
+ * kernel, must get the SIGSEGV. */
+static void bad_rip_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	(void)sig;
+	(void)si;
+	uc->uc_mcontext.gregs[REG_RIP] = 0x0000800000000000UL;
+}
+
+static void bad_iret(void)
+{
+	struct sigaction sa = { .sa_sigaction = bad_rip_handler, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	raise(SIGUSR2);
+	_exit(0);
+}
+
+static void test_bad_iret(void)
+{
+	int st = in_child(bad_iret);
+
+	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	       "sigreturn to a non-canonical RIP -> SIGSEGV (%s)", describe(st));
+}
+
+/* ---- 8. CPU state seen by normal tasks -------------------------------- */
+
+static int read_kml_cpu(int cpu, char *out, size_t len)
+{
+	FILE *f;
+
+	pin(cpu);
+	f = fopen("/sys/kernel/debug/kml/cpu", "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, (int)len, f))
+		out[0] = 0;
+	fclose(f);
+	out[strcspn(out, "\n")] = 0;
+	return 0;
+}
+
+static void test_cpu_state(void)
+{
+	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), i;
+	char line[128], want[128];
+
+	for (i = 0; i < ncpu && i < 8; i++) {
+		if (read_kml_cpu(i, line, sizeof(line))) {
+			result(0, "cpu state: /sys/kernel/debug/kml/cpu readable");
+			return;
+		}
+		if (want_ring == 0)
+			snprintf(want, sizeof(want), "cpu %d kml 1 smep 0 smap 1 idt kml", i);
+		else
+			snprintf(want, sizeof(want), "cpu %d kml 0 smep 1 smap 1 idt normal", i);
+		result(!strcmp(line, want), "cpu state: a %s task on CPU %d sees \"%s\"",
+		       want_ring ? "normal" : "KML", i, line);
+	}
+	if (want_ring == 0) {
+		unsigned long cr4;
+
+		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+		result((cr4 & (1UL << 21)) && !(cr4 & (1UL << 20)),
+		       "cpu state: CR4 read in ring 0 has SMAP on, SMEP off (%#lx)", cr4);
+	}
+	{
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		for (i = 0; i < ncpu; i++)
+			CPU_SET(i, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+}
+
+/* ---- 10. paging ------------------------------------------------------ */
+
+static long meminfo(const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = atol(line + n + 1);
+	if (f)
+		fclose(f);
+	return v;	/* kB */
+}
+
+/* More than the guest has available, each page tagged, read back. */
+static int paging(void)
+{
+	long avail = meminfo("MemAvailable"), swap0 = meminfo("SwapFree");
+	long pages = (avail + 64 * 1024) / 4, i, bad = 0, swapped;
+	unsigned long *m;
+
+	printf("TAP version 13\n1..3\n");
+	result(ring() == want_ring, "paging: running in ring %d", want_ring);
+	m = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		result(0, "paging: mmap %ld MB: %s", pages / 256, strerror(errno));
+		result(0, "paging: (no mapping)");
+		return 1;
+	}
+	for (i = 0; i < pages; i++)
+		m[i * 512] = 0x6b6d6c00000000UL ^ (unsigned long)i;
+	swapped = swap0 - meminfo("SwapFree");
+	for (i = 0; i < pages; i++)
+		if (m[i * 512] != (0x6b6d6c00000000UL ^ (unsigned long)i))
+			bad++;
+	result(swapped > 32 * 1024, "paging: touched %ld MB with %ld MB available; %ld MB went to swap",
+	       pages / 256, avail / 1024, swapped / 1024);
+	result(bad == 0, "paging: every page read back intact (%ld bad)", bad);
+	return nfail ? 1 : 0;
+}
+
+/* ---- 9. stress ------------------------------------------------------- */
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) { (void)sig; stop = 1; }
+
+/* fork + fault + reap, mmap + touch + munmap, null syscalls: until SIGTERM */
+static long churn(void)
+{
+	long rounds = 0;
+
+	signal(SIGTERM, on_term);
+	while (!stop) {
+		int st, i;
+		pid_t pid = fork();
+		char *m;
+
+		if (pid == 0)
+			null_write();
+		if (pid > 0)
+			waitpid(pid, &st, 0);
+		if (pid < 0 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGSEGV)
+			_exit(3);
+		m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			_exit(4);
+		for (i = 0; i < (1 << 20); i += 4096)
+			m[i] = (char)i;
+		munmap(m, 1 << 20);
+		for (i = 0; i < 1000; i++)
+			syscall(SYS_getppid);
+		rounds++;
+	}
+	return rounds;
+}
+
+/* The partner of the ping-pong: answer every SIGUSR1 with a SIGUSR2. */
+static int pong(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		if (sigwait(&set, &sig))
+			return 5;
+		if (sig == SIGTERM)
+			return 0;
+		kill(getppid(), SIGUSR2);
+	}
+}
+
+/*
+ * For SECONDS: two churn workers in this ring, one in the other (PARTNER,
+ * the other copy of this program), and a signal ping-pong with PARTNER in
+ * which every signal must arrive (sigtimedwait; a lost one is a timeout).
+ */
+static int stress(const char *partner)
+{
+	pid_t w[4], pp;
+	int i, st, ok = 1, lost = 0;
+	long pings = 0;
+	sigset_t set;
+	struct timespec end, now, to = { 5, 0 };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (i = 0; i < 3; i++) {
+		w[i] = fork();
+		if (w[i] == 0) {
+			if (i == 2) {
+				execl(partner, partner, "churn", (char *)NULL);
+				_exit(127);
+			}
+			churn();
+			_exit(0);
+		}
+	}
+	pp = fork();
+	if (pp == 0) {
+		execl(partner, partner, "pong", (char *)NULL);
+		_exit(127);
+	}
+	w[3] = pp;
+	usleep(100000);	/* let the partner block SIGUSR1 */
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += seconds;
+	do {
+		kill(pp, SIGUSR1);
+		if (sigtimedwait(&set, NULL, &to) != SIGUSR2) {
+			lost++;
+			break;
+		}
+		pings++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < end.tv_sec);
+	for (i = 0; i < 4; i++)
+		kill(w[i], SIGTERM);
+	for (i = 0; i < 4; i++) {
+		if (waitpid(w[i], &st, 0) != w[i] || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			ok = 0;
+			printf("# worker %d: %s\n", i, describe(st));
+		}
+	}
+	result(ok, "stress: 3 fork/fault/mmap/syscall workers (2 in ring %d, 1 in ring %d) ran %ds and ended cleanly",
+	       want_ring, 3 - want_ring, seconds);
+	result(!lost && pings > 100,
+	       "stress: %ld signal round trips with a ring-%d partner, none lost",
+	       pings, 3 - want_ring);
+	return nfail ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir;
+	char spin[256];
+
+	if (argc == 2 && !strcmp(argv[1], "churn")) {
+		churn();
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "pong"))
+		return pong();
+	if (argc == 3 && !strcmp(argv[1], "page")) {
+		want_ring = atoi(argv[2]);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return paging();
+	}
+	if (argc == 5 && !strcmp(argv[1], "stress")) {
+		want_ring = atoi(argv[2]);
+		seconds = atoi(argv[3]);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		printf("TAP version 13\n1..3\n");
+		result(ring() == want_ring, "stress: running in ring %d", want_ring);
+		return stress(argv[4]);
+	}
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s RING [SECONDS] | stress RING SECONDS PARTNER\n",
+			argv[0]);
+		return 2;
+	}
+	want_ring = atoi(argv[1]);
+	if (argc > 2)
+		seconds = atoi(argv[2]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dir = getenv("KML_SPIN") ? getenv("KML_SPIN") : "/kml/spin";
+	snprintf(spin, sizeof(spin), "%s%s", dir, want_ring ? ".unstamped" : "");
+
+	printf("TAP version 13\n");
+	if (getenv("KML_ONLY_SPIN")) {
+		printf("1..3\n");
+		result(ring() == want_ring, "ring: %%cs says ring %d (want %d)", ring(), want_ring);
+		test_spin(spin);
+		test_redzone();
+		return nfail ? 1 : 0;
+	}
+	printf("# kml_ring0_test: ring %d, %d s per long test\n", want_ring, seconds);
+	test_privilege();
+	test_segv();
+	test_exceptions();
+	test_syscalls();
+	test_bad_iret();
+	test_ptrace();
+	test_fpu();
+	test_spin(spin);
+	test_redzone();
+	test_cpu_state();
+	printf("1..%d\n", ntest);
+	return nfail ? 1 : 0;
+}
