@@ -1,7 +1,7 @@
 # KML - Kernel Mode Linux for x86-64 on Linux 6.12.  See README.md.
 #
 # Everything is built under build/ (git-ignored).  Targets:
-#   deps kernel tools samples selftests initramfs run shell check fuzz
+#   deps kernel tools samples selftests initramfs run shell check bench fuzz
 #   checkpatch kernel-tree kernel-refresh clean distclean help
 SHELL := /bin/bash
 .SUFFIXES:
@@ -45,7 +45,7 @@ WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
 .PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools samples selftests initramfs run shell check \
-	fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help
+	bench fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help
 
 all: kernel tools samples selftests initramfs
 
@@ -155,7 +155,8 @@ elfnote/kml.ld: elfnote/kml.ld.S elfnote/kml_note.h elfnote/gen-kml-ld.sh
 KMLLINK := -Wl,-T,$(KML_LD)
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
 	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn \
-	$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/segv $(SAMPLES)/spin
+	$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/segv $(SAMPLES)/spin \
+	$(SAMPLES)/kml_bench.unstamped $(SAMPLES)/kml_bench
 
 samples: $(SAMPLE_BINS)
 
@@ -166,7 +167,9 @@ $(SAMPLES)/hello-dyn.unstamped: samples/hello.c $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -o $@ $< $(KMLLINK)
 # The seed's two examples: a segfault and an infinite loop in ring 0.
-$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped: $(SAMPLES)/%.unstamped: samples/%.c $(KML_LD)
+# kml_bench: the same static binary, stamped and not, for make bench.
+$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/kml_bench.unstamped: \
+		$(SAMPLES)/%.unstamped: samples/%.c $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 $(SAMPLES)/hello-static.nonote: samples/hello.c
@@ -218,6 +221,12 @@ shell: deps
 check: deps
 	@$(MAKE) --no-print-directory check-prereqs
 	@selftests/check.sh
+
+# Four boots (wall clock, -icount, pti=on, CONFIG_KML=n baseline), each
+# running the unstamped and the stamped copy of samples/kml_bench.c.
+bench: deps
+	@$(MAKE) --no-print-directory all kernel-nokml
+	@tools/kml-bench.sh
 
 $(FUZZER): tools/fuzz_notewalk.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 	@mkdir -p $(@D)

@@ -18,7 +18,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 # What a healthy kernel never prints.
@@ -43,16 +43,17 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
 
 taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-fuzz.tap")
 
-# boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP]]: boots KERNEL with the
-# test initramfs on SMP CPUs (2), splits each suite's TAP out of the console
+# boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
+# the test initramfs on SMP CPUs (2) and MEM memory (1G), splits each suite's TAP out of the console
 # log into NAME-<suite>.tap, and judges the boot itself in NAME-kernel.tap:
 # reached /init, powered off in time, nothing in KTROUBLE, every suite ran
 # to its end.
 boot_guest() {
-	local name=$1 kernel=$2 suites=$3 args=${4:-} smp=${5:-2} rc s missing bad con
+	local name=$1 kernel=$2 suites=$3 args=${4:-} smp=${5:-2} mem=${6:-1G}
+	local rc s missing bad con
 	con=$LOGS/$name-console.txt
-	echo "== guest ($name): booting $kernel in QEMU (-smp $smp -cpu max${args:+, $args})"
-	"$top/tools/kml-qemu" --mode check --smp "$smp" --timeout "$GUEST_TIMEOUT" \
+	echo "== guest ($name): booting $kernel in QEMU (-smp $smp -m $mem -cpu max${args:+, $args})"
+	"$top/tools/kml-qemu" --mode check --smp "$smp" --mem "$mem" --timeout "$GUEST_TIMEOUT" \
 		${args:+--append "$args"} \
 		--log "$LOGS/$name-console.log" "$kernel" "$B/initramfs.cpio.gz" \
 		> /dev/null 2>>"$LOGS/qemu.err"
@@ -100,8 +101,9 @@ boot_guest pti "$kml_kernel" "$GUEST_SUITES" pti=on
 		|| echo "not ok 1 pti: the guest kernel reports page table isolation enabled"
 } > "$LOGS/pti-active.tap"
 taps+=("$LOGS/pti-active.tap")
-# One CPU: a ring-0 infinite loop must not starve the rest of the system.
-boot_guest cpu1 "$kml_kernel" "cpu1-seeds cpu1-spin" kmltests=cpu1 1
+# One CPU: a ring-0 infinite loop must not starve the rest of the system;
+# 256 MB and zram swap: a ring-0 process is paged out and back in.
+boot_guest cpu1 "$kml_kernel" "cpu1-seeds cpu1-spin cpu1-paging" kmltests=cpu1 1 256M
 # The same tree built with CONFIG_KML=n: nothing of KML may show.
 boot_guest nokml "$B/kobj-nokml/arch/x86/boot/bzImage" nokml kmltests=nokml
 

@@ -28,7 +28,7 @@ le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 
 stamped() { cp "$1" "$out/$2"; "$STAMP" --key "$KEY" "$out/$2" >/dev/null; }
 
 # The programs, stamped and not.
-for p in hello-static hello-dyn segv spin; do
+for p in hello-static hello-dyn segv spin kml_bench; do
 	stamped "$SAMPLES/$p.unstamped" "$p"
 	cp "$SAMPLES/$p.unstamped" "$out/"
 done

@@ -6,7 +6,7 @@
  *   kml_ring0_test stress RING SECONDS PARTNER
  *   kml_ring0_test page RING               (needs swap: touches more than
  *                                           MemAvailable, reads it back)
- *   kml_ring0_test churn | pong            (started by stress)
+ *   kml_ring0_test churn | pong | sysspin  (started by the tests)
  *
  * RING is the privilege level this copy must find itself at: 0 for the
  * stamped copies, 3 for the unstamped control built from the same source.
@@ -15,6 +15,7 @@
  * Prints kselftest TAP.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/procfs.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -621,7 +623,7 @@ static void test_fpu(void)
 
 /* ---- 5. Ctrl-C stops an infinite loop --------------------------------- */
 
-static void test_spin(const char *spin)
+static void test_spin(const char *spin, const char *arg, const char *what)
 {
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), i, st, ok = 1;
 	pid_t pids[8];
@@ -633,7 +635,7 @@ static void test_spin(const char *spin)
 	for (i = 0; i < ncpu; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
-			execl(spin, spin, (char *)NULL);
+			execl(spin, spin, arg, (char *)NULL);
 			_exit(127);
 		}
 	}
@@ -666,8 +668,8 @@ static void test_spin(const char *spin)
 		    WTERMSIG(st) != SIGINT)
 			ok = 0;
 	result(ok && ticks >= 20,
-	       "spin: %d for(;;) loops (Kml: %d) on %d CPUs; this process still slept %ld times in 1 s; SIGINT ends them",
-	       ncpu, want_ring == 0, ncpu, ticks);
+	       "spin: %d %s loops (Kml: %d) on %d CPUs; this process still slept %ld times in 1 s; SIGINT ends them",
+	       ncpu, what, want_ring == 0, ncpu, ticks);
 }
 
 /* ---- 6. ptrace ------------------------------------------------------- */
@@ -757,6 +759,82 @@ static void test_bad_iret(void)
 
 	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 	       "sigreturn to a non-canonical RIP -> SIGSEGV (%s)", describe(st));
+}
+
+/* ---- 7b. core dumps ---------------------------------------------------- */
+
+static void dump_core(void)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	null_write();
+}
+
+/* Find NT_PRSTATUS in an ELF core file; return its registers or NULL. */
+static const struct user_regs_struct *core_regs(const char *buf, size_t len)
+{
+	const Elf64_Ehdr *eh = (const void *)buf;
+	int i;
+
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_type != ET_CORE || eh->e_machine != EM_X86_64 ||
+	    eh->e_phoff + (size_t)eh->e_phnum * sizeof(Elf64_Phdr) > len)
+		return NULL;
+	for (i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const void *)(buf + eh->e_phoff) + i;
+		size_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+
+		if (ph->p_type != PT_NOTE || end > len)
+			continue;
+		while (off + sizeof(Elf64_Nhdr) <= end) {
+			const Elf64_Nhdr *nh = (const void *)(buf + off);
+			size_t desc = off + sizeof(*nh) + ((nh->n_namesz + 3) & ~3UL);
+
+			if (desc + nh->n_descsz > end)
+				break;
+			if (nh->n_type == NT_PRSTATUS &&
+			    nh->n_descsz >= sizeof(struct elf_prstatus))
+				return (const void *)&((const struct elf_prstatus *)
+						       (buf + desc))->pr_reg;
+			off = desc + ((nh->n_descsz + 3) & ~3UL);
+		}
+	}
+	return NULL;
+}
+
+static void test_coredump(void)
+{
+	static char buf[8 << 20];
+	const struct user_regs_struct *r;
+	char path[64];
+	ssize_t len = -1;
+	int fd, st;
+	FILE *f = fopen("/proc/sys/kernel/core_pattern", "w");
+	pid_t pid;
+
+	if (!f || fputs("/tmp/kml-core.%p", f) < 0 || fclose(f)) {
+		result(0, "coredump: cannot set core_pattern");
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		dump_core();
+	st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		st = -1;
+	snprintf(path, sizeof(path), "/tmp/kml-core.%d", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		len = read(fd, buf, sizeof(buf));
+		close(fd);
+		unlink(path);
+	}
+	r = len > 0 ? core_regs(buf, (size_t)len) : NULL;
+	result(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && r && r->cs == 0x33 &&
+	       r->ss == 0x2b && r->rip > 0 && r->rip < (1UL << 47),
+	       "coredump: SIGSEGV dumps a well-formed ELF core, NT_PRSTATUS cs %#llx ss %#llx (%s, %zd bytes)",
+	       r ? r->cs : 0ULL, r ? r->ss : 0ULL, describe(st), len);
 }
 
 /* ---- 8. CPU state seen by normal tasks -------------------------------- */
@@ -982,6 +1060,9 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "pong"))
 		return pong();
+	if (argc == 2 && !strcmp(argv[1], "sysspin"))
+		for (;;)
+			syscall(SYS_getppid);
 	if (argc == 3 && !strcmp(argv[1], "page")) {
 		want_ring = atoi(argv[2]);
 		setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1011,7 +1092,7 @@ int main(int argc, char **argv)
 	if (getenv("KML_ONLY_SPIN")) {
 		printf("1..3\n");
 		result(ring() == want_ring, "ring: %%cs says ring %d (want %d)", ring(), want_ring);
-		test_spin(spin);
+		test_spin(spin, NULL, "for(;;)");
 		test_redzone();
 		return nfail ? 1 : 0;
 	}
@@ -1022,8 +1103,11 @@ int main(int argc, char **argv)
 	test_syscalls();
 	test_bad_iret();
 	test_ptrace();
+	test_coredump();
 	test_fpu();
-	test_spin(spin);
+	test_spin(spin, NULL, "for(;;)");
+	/* Signals and preemption arrive on the return from system calls. */
+	test_spin("/proc/self/exe", "sysspin", "getppid()");
 	test_redzone();
 	test_cpu_state();
 	printf("1..%d\n", ntest);

@@ -58,7 +58,33 @@ seeds() {
 		|| echo "not ok 4 SIGINT (Ctrl-C) stops the stamped spin: got $rc"
 }
 
+# The benchmark, unstamped then stamped copy of the same static binary, in
+# this one boot.  Lines "bench,LABEL,OP,NS,ITERS" for tools/kml-bench.sh.
+bench_smoke() {
+	echo "TAP version 13"
+	echo "1..2"
+	t=0
+	for v in unstamped stamped; do
+		t=$((t + 1))
+		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
+		out=$($f --quick $v); rc=$?
+		n=$(echo "$out" | grep -cE "^bench,$v,[^,]+,[0-9.]+,[0-9]+\$")
+		if [ $rc = 0 ] && [ "$n" = 9 ]; then
+			echo "ok $t bench smoke, $v copy: 9 operations ran"
+		else
+			echo "not ok $t bench smoke, $v copy: exit $rc, $n of 9 operations"
+			echo "$out" | sed 's/^/# /'
+		fi
+	done
+}
+
 case "${kmltests:-}" in
+bench)
+	for v in unstamped stamped; do
+		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
+		$f $v
+	done
+	;;
 nokml)
 	suite nokml nokml
 	;;
@@ -66,6 +92,11 @@ cpu1)
 	# One CPU: the spinning ring-0 loop must not starve this shell.
 	suite cpu1-seeds seeds
 	suite cpu1-spin env KML_ONLY_SPIN=1 /kml/kml_ring0_test-static 0 5
+	# Small memory (the host boots this one with 256 MB) and zram swap: a
+	# stamped process touches more than is available and gets it back.
+	echo 384M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0 || echo "kml-guest: no zram swap"
+	suite cpu1-paging /kml/kml_ring0_test-static page 0
 	;;
 *)
 	suite env guest_env
@@ -76,7 +107,11 @@ cpu1)
 	suite ring3-control /kml/kml_ring0_test-static.unstamped 3 2
 	# Stamped and unstamped processes forking, faulting, signalling and
 	# making system calls side by side on both CPUs.
+	# (Thousands of intended segfaults: not one console line each.)
+	echo 0 > /proc/sys/debug/exception-trace
 	suite stress /kml/kml_ring0_test-static stress 0 "${kmlstress:-20}" \
 		/kml/kml_ring0_test-static.unstamped
+	echo 1 > /proc/sys/debug/exception-trace
+	suite bench-smoke bench_smoke
 	;;
 esac

@@ -42,6 +42,9 @@
 #include <asm/nospec-branch.h>
 #include <asm/irq_vectors.h>
 #include <asm/trapnr.h>
+#include <asm/asm-offsets.h>
+#include <asm/percpu.h>
+#include "calling.h"
 
 	.section .entry.text, "ax"
 
@@ -143,6 +146,18 @@
 .Lkml_entry_\@:
 	UNWIND_HINT_IRET_ENTRY
 	ENDBR
+	/*
+	 * Taken on the final "jmp *%rcx" of kml_syscall_return, in the STI
+	 * shadow (an NMI may be): that JMP only moves RCX, the task's return
+	 * address, into RIP.  Do it here, so the event is taken from KML code
+	 * with interrupts on, as it would have been one instruction later;
+	 * otherwise its IRET would re-enable interrupts at a kernel RIP on
+	 * the user stack.
+	 */
+	cmpq	$kml_syscall_return_jmp, KML_RIP(%rsp)
+	jne	.Lkml_classify_\@
+	movq	%rcx, KML_RIP(%rsp)
+.Lkml_classify_\@:
 	cmpw	$__KERNEL_CS, KML_CS(%rsp)
 	jne	.Lkml_jmp_\@
 	btq	$63, KML_RIP(%rsp)
@@ -183,3 +198,52 @@ SYM_DATA_START(kml_ist_stub_table)
 SYM_DATA_END(kml_ist_stub_table)
 	.popsection
 SYM_CODE_END(kml_idt_stubs)
+
+/*
+ * The return from a system call to a KML task: the IRET-free counterpart of
+ * the SYSRET path, which it joins after do_syscall_64() has checked the
+ * same state SYSRET needs (RCX == RIP, R11 == EFLAGS, user selectors, a
+ * lower-half RIP, no TF/RF) and that the task's IF is on.
+ *
+ * Assumes: pt_regs of the task at RSP, interrupts off, kernel GS and CR3.
+ * Leaves: every register the task's, EFLAGS the task's with AC set (SMAP,
+ * see kml.c), RSP the task's, user GS and CR3, interrupts on from the JMP.
+ * "sti" holds interrupts off for one more instruction (the STI shadow), so
+ * no interrupt sees the kernel RIP of the JMP with the user's RSP and GS;
+ * an NMI may, and the IST prologues above move it past the JMP.
+ *
+ * Skipped compared with SYSRET (the task runs at CPL 0 and can read kernel
+ * memory anyway, so these protect nothing from it): STACKLEAK erasing and
+ * CLEAR_CPU_BUFFERS (VERW).  Kept: IBRS_EXIT, the PTI CR3 switch.
+ */
+SYM_CODE_START(kml_syscall_return)
+	UNWIND_HINT_REGS
+	ANNOTATE_NOENDBR
+	IBRS_EXIT
+	POP_REGS pop_rdi=0
+
+	/*
+	 * The stack is now user RDI, orig_ax, RIP, CS, EFLAGS, RSP, SS.
+	 * Build RDI, EFLAGS, RSP on the trampoline stack, which stays mapped
+	 * after the switch to the user CR3 (PTI).
+	 */
+	movq	%rsp, %rdi
+	movq	PER_CPU_VAR(cpu_tss_rw + TSS_sp0), %rsp
+	UNWIND_HINT_END_OF_STACK
+	pushq	5*8(%rdi)		/* RSP */
+	pushq	4*8(%rdi)		/* EFLAGS */
+	/* IF stays off until the sti below; AC lets SMAP allow user pages. */
+	btrq	$X86_EFLAGS_IF_BIT, (%rsp)
+	orq	$X86_EFLAGS_AC, (%rsp)
+	pushq	(%rdi)			/* RDI */
+	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
+	popq	%rdi
+	popfq
+	popq	%rsp
+	swapgs
+	sti
+SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
+	ANNOTATE_RETPOLINE_SAFE
+	jmp	*%rcx
+	int3
+SYM_CODE_END(kml_syscall_return)

@@ -134,6 +134,9 @@ void kml_switch_cpu(bool on)
 
 	if (this_cpu_read(kml_cpu_active) == on)
 		return;
+	/* Kernel threads never run at CPL 0 with the KML IDT (copy_thread). */
+	if (on && WARN_ON_ONCE(current->flags & PF_KTHREAD))
+		return;
 	if (on) {
 		this_cpu_write(kml_cpu_active, 1);
 		if (cpu_feature_enabled(X86_FEATURE_SMEP))
