@@ -201,9 +201,10 @@ SYM_CODE_END(kml_idt_stubs)
 
 /*
  * The return from a system call to a KML task: the IRET-free counterpart of
- * the SYSRET path, which it joins after do_syscall_64() has checked the
- * same state SYSRET needs (RCX == RIP, R11 == EFLAGS, user selectors, a
- * lower-half RIP, no TF/RF) and that the task's IF is on.
+ * the SYSRET path, which jumps here after do_syscall_64() has checked the
+ * state SYSRET needs (RCX == RIP, R11 == EFLAGS, user selectors, a
+ * lower-half RIP, no TF/RF).  The task's IF must be on too (the path ends
+ * in "sti; jmp"); else it takes the IRET exit.
  *
  * Assumes: pt_regs of the task at RSP, interrupts off, kernel GS and CR3.
  * Leaves: every register the task's, EFLAGS the task's with AC set (SMAP,
@@ -219,31 +220,50 @@ SYM_CODE_END(kml_idt_stubs)
 SYM_CODE_START(kml_syscall_return)
 	UNWIND_HINT_REGS
 	ANNOTATE_NOENDBR
+	testl	$X86_EFLAGS_IF, EFLAGS(%rsp)
+	jz	swapgs_restore_regs_and_return_to_usermode
 	IBRS_EXIT
 	POP_REGS pop_rdi=0
+	UNWIND_HINT_END_OF_STACK
 
 	/*
-	 * The stack is now user RDI, orig_ax, RIP, CS, EFLAGS, RSP, SS.
-	 * Build RDI, EFLAGS, RSP on the trampoline stack, which stays mapped
-	 * after the switch to the user CR3 (PTI).
+	 * The stack is now user RDI, orig_ax, RIP, CS, EFLAGS, RSP, SS, and
+	 * RCX = RIP.  The task's EFLAGS with IF off until the sti below, and
+	 * AC so that SMAP lets CPL 0 touch the task's pages.
 	 */
-	movq	%rsp, %rdi
-	movq	PER_CPU_VAR(cpu_tss_rw + TSS_sp0), %rsp
-	UNWIND_HINT_END_OF_STACK
-	pushq	5*8(%rdi)		/* RSP */
-	pushq	4*8(%rdi)		/* EFLAGS */
-	/* IF stays off until the sti below; AC lets SMAP allow user pages. */
-	btrq	$X86_EFLAGS_IF_BIT, (%rsp)
-	orq	$X86_EFLAGS_AC, (%rsp)
-	pushq	(%rdi)			/* RDI */
-	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
+	btrq	$X86_EFLAGS_IF_BIT, 4*8(%rsp)
+	orq	$X86_EFLAGS_AC, 4*8(%rsp)
+#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
+	ALTERNATIVE "", "jmp .Lkml_pti_return", X86_FEATURE_PTI
+#endif
 	popq	%rdi
+	addq	$3*8, %rsp		/* orig_ax, RIP (in RCX), CS */
 	popfq
 	popq	%rsp
+.Lkml_swapgs_sti_jmp:
 	swapgs
 	sti
 SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
 	ANNOTATE_RETPOLINE_SAFE
 	jmp	*%rcx
 	int3
+
+#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
+.Lkml_pti_return:
+	/*
+	 * PTI: RDI, EFLAGS and RSP go to the trampoline stack, which stays
+	 * mapped after the switch to the user CR3.
+	 */
+	movq	%rsp, %rdi
+	movq	PER_CPU_VAR(cpu_tss_rw + TSS_sp0), %rsp
+	UNWIND_HINT_END_OF_STACK
+	pushq	5*8(%rdi)		/* RSP */
+	pushq	4*8(%rdi)		/* EFLAGS */
+	pushq	(%rdi)			/* RDI */
+	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
+	popq	%rdi
+	popfq
+	popq	%rsp
+	jmp	.Lkml_swapgs_sti_jmp
+#endif
 SYM_CODE_END(kml_syscall_return)
