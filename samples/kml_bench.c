@@ -159,11 +159,11 @@ static void pingpong_stop(void)
 }
 
 /*
- * The workload: copy 1 MiB one byte at a time through a pipe to a child
+ * The workload: copy 64 KiB one byte at a time through a pipe to a child
  * that writes it, one byte at a time, to a file on tmpfs (the shape of a
  * naive filter).  Reported per byte.
  */
-static int workload_bytes = 1 << 20;
+static int workload_bytes = 1 << 16;
 
 static int op_workload(void)
 {
