@@ -183,14 +183,14 @@ SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 
 selftests: $(SELFTEST_BINS)
 
-$(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c $(KML_LD)
+$(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c selftests/guest/kml_status.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 # Stamped by mkcases.sh; -dyn is glibc's ld.so + libc + libpthread.
-$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c $(KML_LD)
+$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c $(KML_LD)
+$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -pthread -o $@ $< $(KMLLINK)
 $(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c

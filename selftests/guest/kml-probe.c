@@ -22,29 +22,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int kml_status(void)
-{
-	char line[256];
-	int v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Kml: %d", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
+#include "kml_status.h"
 
 /* Kml: 1 must mean ring 0 now; anything else, ring 3. */
 static int kml_state(void)
 {
-	unsigned short cs;
 	int kml = kml_status();
 
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	if ((cs & 3) != (kml == 1 ? 0 : 3))
+	if (kml_ring() != (kml == 1 ? 0 : 3))
 		return -2;	/* status and ring disagree */
 	return kml;
 }

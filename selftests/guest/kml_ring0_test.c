@@ -41,6 +41,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "kml_status.h"
+
 static int want_ring;
 static int seconds = 3;
 static int ntest;
@@ -60,29 +62,6 @@ static void result(int ok, const char *fmt, ...)
 	fflush(stdout);
 	if (!ok)
 		nfail++;
-}
-
-static int ring(void)
-{
-	unsigned short cs;
-
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	return cs & 3;
-}
-
-static int kml_status(void)
-{
-	char line[256];
-	int v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Kml: %d", &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 /* Run fn in a child; return its wait status. */
@@ -135,7 +114,7 @@ static void test_privilege(void)
 {
 	int st;
 
-	result(ring() == want_ring, "ring: %%cs says ring %d (want %d)", ring(), want_ring);
+	result(kml_ring() == want_ring, "ring: %%cs says ring %d (want %d)", kml_ring(), want_ring);
 	result(kml_status() == (want_ring == 0), "ring: /proc/self/status Kml: %d",
 	       kml_status());
 	st = in_child(read_cr0);
@@ -274,7 +253,7 @@ static void test_exceptions(void)
 	result(catch(SIGBUS, do_sigbus) == SIGBUS, "exception: access past EOF of a mapping -> SIGBUS");
 	result(catch(SIGSEGV, do_overflow) == SIGSEGV,
 	       "exception: stack overflow -> SIGSEGV on the alternate stack");
-	result(ring() == want_ring, "exception: still in ring %d after five handlers", want_ring);
+	result(kml_ring() == want_ring, "exception: still in ring %d after five handlers", want_ring);
 }
 
 /* ---- 3. system calls ------------------------------------------------- */
@@ -289,7 +268,7 @@ static void *thread_fn(void *arg)
 	tls_value = (int)n;		/* TLS through FS: each thread its own */
 	__atomic_store_n(&futex_word, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_futex, &futex_word, FUTEX_WAKE, 1, NULL, NULL, 0);
-	return (void *)(long)(tls_value * 10 + ring());
+	return (void *)(long)(tls_value * 10 + kml_ring());
 }
 
 static void *exit_group_fn(void *arg)
@@ -323,7 +302,7 @@ static void test_syscalls(void)
 
 	pid = fork();
 	if (pid == 0)
-		_exit(ring() == want_ring ? 3 : 4);
+		_exit(kml_ring() == want_ring ? 3 : 4);
 	ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3;
 	result(ok, "fork: child runs in the same ring, wait reaps it");
 
@@ -387,7 +366,7 @@ static void test_syscalls(void)
 	signal(SIGUSR1, on_usr1);
 	handled = 0;
 	raise(SIGUSR1);
-	result(handled == SIGUSR1 && ring() == want_ring,
+	result(handled == SIGUSR1 && kml_ring() == want_ring,
 	       "signal handler runs and sigreturn comes back in ring %d", want_ring);
 
 	signal(SIGALRM, on_alarm);
@@ -698,7 +677,7 @@ static void test_ptrace(void)
 		syscall(SYS_getppid);
 		for (volatile int i = 0; i < 100; i++)
 			;
-		_exit(ring() == want_ring ? 0 : 1);
+		_exit(kml_ring() == want_ring ? 0 : 1);
 	}
 	ok = waitpid(pid, &st, 0) == pid && WIFSTOPPED(st);
 	/* PTRACE_SYSCALL until the getppid entry stop. */
@@ -924,7 +903,7 @@ static int paging(void)
 	unsigned long *m;
 
 	printf("TAP version 13\n1..3\n");
-	result(ring() == want_ring, "paging: running in ring %d", want_ring);
+	result(kml_ring() == want_ring, "paging: running in ring %d", want_ring);
 	m = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
@@ -1084,7 +1063,7 @@ int main(int argc, char **argv)
 		seconds = atoi(argv[3]);
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		printf("TAP version 13\n1..3\n");
-		result(ring() == want_ring, "stress: running in ring %d", want_ring);
+		result(kml_ring() == want_ring, "stress: running in ring %d", want_ring);
 		return stress(argv[4]);
 	}
 	if (argc < 2) {
@@ -1102,7 +1081,7 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n");
 	if (getenv("KML_ONLY_SPIN")) {
 		printf("1..3\n");
-		result(ring() == want_ring, "ring: %%cs says ring %d (want %d)", ring(), want_ring);
+		result(kml_ring() == want_ring, "ring: %%cs says ring %d (want %d)", kml_ring(), want_ring);
 		test_spin(spin, NULL, "for(;;)");
 		test_redzone();
 		return nfail ? 1 : 0;
