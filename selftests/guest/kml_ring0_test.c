@@ -639,17 +639,10 @@ static void test_spin(const char *spin, const char *arg, const char *what)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec < 1000000000L);
 	for (i = 0; i < ncpu; i++) {
-		char path[64], line[256];
-		FILE *f;
-		int kml = -1;
+		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/%d/status", pids[i]);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f))
-			sscanf(line, "Kml: %d", &kml);
-		if (f)
-			fclose(f);
-		if (kml != (want_ring == 0))
+		if (kml_status_of(path) != (want_ring == 0))
 			ok = 0;
 		kill(pids[i], SIGINT);
 	}

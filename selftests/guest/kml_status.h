@@ -9,11 +9,12 @@
 #define KML_STATUS_H
 #include <stdio.h>
 
-static inline int kml_status(void)
+/* "Kml:" of the process whose status file is PATH; -1 if absent. */
+static inline int kml_status_of(const char *path)
 {
 	char line[256];
 	int v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -22,6 +23,11 @@ static inline int kml_status(void)
 			break;
 	fclose(f);
 	return v;
+}
+
+static inline int kml_status(void)
+{
+	return kml_status_of("/proc/self/status");
 }
 
 static inline int kml_ring(void)

@@ -73,6 +73,17 @@
 .endm
 
 /*
+ * Make the hardware frame at \off(%rsp) of interrupted KML code the
+ * user-mode frame the normal entry expects.  AC is set by the KML exit for
+ * SMAP; it is not the task's state.
+ */
+.macro KML_FRAME_TO_USER off
+	movq	$__USER_CS, \off+KML_CS(%rsp)
+	movq	$__USER_DS, \off+KML_SS(%rsp)
+	andl	$~X86_EFLAGS_AC, \off+KML_FLAGS(%rsp)
+.endm
+
+/*
  * Stub for a gate without IST.  Entered from kml_idt on the KML IST with
  * interrupts off (all Linux gates are interrupt gates) and the frame (plus
  * the error code, for the vectors that have one) at RSP; GS, CR3 and every
@@ -99,10 +110,7 @@
 	btq	$63, .Lkml_err+KML_RSP(%rsp)
 	jc	.Lkml_kernel_\@
 .Lkml_user_\@:
-	movq	$__USER_CS, .Lkml_err+KML_CS(%rsp)
-	movq	$__USER_DS, .Lkml_err+KML_SS(%rsp)
-	/* AC is set by the KML exit for SMAP; it is not the task's state. */
-	andl	$~X86_EFLAGS_AC, .Lkml_err+KML_FLAGS(%rsp)
+	KML_FRAME_TO_USER .Lkml_err
 	KML_JMP_PATCHED .Lkml_jmp_\@
 
 .Lkml_kernel_\@:
@@ -162,9 +170,7 @@
 	jne	.Lkml_jmp_\@
 	btq	$63, KML_RIP(%rsp)
 	jc	.Lkml_jmp_\@
-	movq	$__USER_CS, KML_CS(%rsp)
-	movq	$__USER_DS, KML_SS(%rsp)
-	andl	$~X86_EFLAGS_AC, KML_FLAGS(%rsp)
+	KML_FRAME_TO_USER 0
 	KML_JMP_PATCHED .Lkml_jmp_\@
 .endm
 
