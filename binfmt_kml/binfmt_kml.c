@@ -12,7 +12,16 @@
  *        -ENOEXEC so that binfmt_elf loads it; the arch code turns the
  *        mark into TIF_KML after the point of no return;
  *   a KML note that is present but not valid      -> -EPERM, and one
- *        rate-limited log line naming the file and the reason.
+ *        rate-limited log line naming the file and the reason;
+ *   a valid stamp whose hash is in the .blacklist keyring -> -EPERM too.
+ *
+ * A valid stamp only asks for ring 0: the trust policy (kml_trust.c) may
+ * still run the program in ring 3 (kernel.kml.allow, nosuid, no_new_privs,
+ * an unprivileged tracer), with one log line saying why.  A program that
+ * does get ring 0 is treated like a setuid-root one: AT_SECURE, so ld.so
+ * ignores LD_PRELOAD and friends, and non-dumpable (suid_dumpable), so
+ * only CAP_SYS_PTRACE may attach to it or write its memory.  With
+ * kernel.kml.allow=0 this handler steps aside entirely.
  *
  * The file cannot change underneath us: exec has already denied write
  * access to it (ETXTBSY for writers) before any binfmt handler runs.
@@ -30,6 +39,8 @@
 #include <crypto/hash.h>
 #include <linux/kml_note.h>
 #include <linux/kml_notewalk.h>
+#include <linux/kml_trust.h>
+#include <keys/system_keyring.h>
 
 /* Bytes of the file head cached per exec: ELF header, phdrs and notes. */
 #define KML_WINDOW	PAGE_SIZE
@@ -44,10 +55,11 @@ struct kml_file {
 };
 
 /*
- * A handful of refusals in a row is normal (a test suite, a broken deploy);
+ * Dozens of refusals in a row are normal (a test corpus, a broken deploy);
  * show them all, but never let a loop of bad execs flood the log.
  */
-static DEFINE_RATELIMIT_STATE(kml_log_rs, 5 * HZ, 20);
+static DEFINE_RATELIMIT_STATE(kml_log_rs, 5 * HZ, 100);
+static DEFINE_RATELIMIT_STATE(kml_demote_rs, 5 * HZ, 100);
 
 static void kml_refuse(struct linux_binprm *bprm, const char *why, int err)
 {
@@ -163,16 +175,18 @@ static const char *kml_verify_reason(int err)
  */
 static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
 {
+	struct inode *inode = file_inode(bprm->file);
 	struct kml_reader rd = {
 		.read = kml_read,
 		.ctx = kf,
-		.size = i_size_read(file_inode(bprm->file)),
+		.size = i_size_read(inode),
 	};
 	struct kml_signed_data sd;
 	struct kml_stamp_desc *d;
 	struct kml_note_info ni;
 	u8 digest[KML_DIGEST_SIZE];
 	const char *why;
+	bool cached;
 	int ret;
 
 	ret = kml_find_note(&rd, &ni, &why);
@@ -199,24 +213,61 @@ static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
 		goto out;	/* 0: reserved but not stamped */
 	}
 
-	ret = kml_hash_file(bprm->file, rd.size, ni.desc_off, digest);
-	if (ret)
-		goto out;
-	kml_signed_data_init(&sd, rd.size, ni.desc_off, digest);
-	/* NULL keyring: the builtin trusted keys only. */
-	ret = verify_pkcs7_signature(&sd, sizeof(sd), d->sig,
-				     le32_to_cpu(d->sig_len), NULL,
-				     VERIFYING_UNSPECIFIED_SIGNATURE,
-				     NULL, NULL);
-	if (ret) {
-		kml_refuse(bprm, kml_verify_reason(ret), ret);
+	/* Verified before, and the inode unchanged since: skip the work. */
+	cached = kml_stamp_cache_lookup(inode, digest);
+	if (!cached) {
+		ret = kml_hash_file(bprm->file, rd.size, ni.desc_off, digest);
+		if (ret)
+			goto out;
+	}
+	/* Revocation: checked on every exec, cached or not. */
+	if (is_binary_blacklisted(digest, KML_DIGEST_SIZE)) {
+		kml_refuse(bprm, "revoked: the file's hash is in the .blacklist keyring",
+			   -EKEYREVOKED);
 		ret = -EPERM;
 		goto out;
+	}
+	if (!cached) {
+		kml_signed_data_init(&sd, rd.size, ni.desc_off, digest);
+		/* NULL keyring: the builtin trusted keys only (the default). */
+		ret = verify_pkcs7_signature(&sd, sizeof(sd), d->sig,
+					     le32_to_cpu(d->sig_len),
+					     kml_trust_keyring(),
+					     VERIFYING_UNSPECIFIED_SIGNATURE,
+					     NULL, NULL);
+		if (ret) {
+			kml_refuse(bprm, kml_verify_reason(ret), ret);
+			ret = -EPERM;
+			goto out;
+		}
+		kml_stamp_cache_insert(inode, digest);
 	}
 	ret = 1;
 out:
 	kfree(d);
 	return ret;
+}
+
+/* A valid stamp: ring 0 unless the policy says otherwise. */
+static void kml_grant(struct linux_binprm *bprm)
+{
+	const char *why = kml_trust_demote_reason(bprm);
+
+	if (why) {
+		if (__ratelimit(&kml_demote_rs))
+			pr_info("%*pE (pid %d): valid stamp, running in ring 3: %s\n",
+				(int)strlen(bprm->filename), bprm->filename,
+				task_pid_nr(current), why);
+		return;
+	}
+	bprm->kml = 1;
+	/*
+	 * As for a setuid program: AT_SECURE for ld.so and glibc, and
+	 * dumpable only as suid_dumpable allows (begin_new_exec() applies
+	 * the flag after the point of no return).
+	 */
+	bprm->secureexec = 1;
+	bprm->interp_flags |= BINPRM_FLAGS_ENFORCE_NONDUMP;
 }
 
 static int load_kml_binary(struct linux_binprm *bprm)
@@ -226,6 +277,10 @@ static int load_kml_binary(struct linux_binprm *bprm)
 
 	/* Decide afresh for every file, including a script's interpreter. */
 	bprm->kml = 0;
+
+	/* kernel.kml.allow=0 or kml=off: as if CONFIG_KML were not set. */
+	if (!kml_trust_enabled())
+		return -ENOEXEC;
 
 	/* Cheap reject of everything that is not an ELF64 file. */
 	if (memcmp(bprm->buf, ELFMAG, SELFMAG) != 0 ||
@@ -239,7 +294,7 @@ static int load_kml_binary(struct linux_binprm *bprm)
 	kfree(kf.win);
 
 	if (ret == 1)
-		bprm->kml = 1;
+		kml_grant(bprm);
 	if (ret >= 0 || ret == -ENOEXEC)
 		return -ENOEXEC;	/* binfmt_elf does the loading */
 	return ret;
