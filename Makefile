@@ -169,9 +169,9 @@ $(SAMPLES)/hello-dyn.unstamped: samples/hello.c $(KML_LD)
 # The seed's two examples: a segfault and an infinite loop in ring 0.
 # kml_bench: the same static binary, stamped and not, for make bench.
 $(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/kml_bench.unstamped: \
-		$(SAMPLES)/%.unstamped: samples/%.c $(KML_LD)
+		$(SAMPLES)/%.unstamped: samples/%.c elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -o $@ $< $(KMLLINK)
 $(SAMPLES)/hello-static.nonote: samples/hello.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
@@ -179,7 +179,8 @@ $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
 	cp $< $@.tmp && $(STAMP) --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
 
 SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
-	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn
+	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
+	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big
 
 selftests: $(SELFTEST_BINS)
 
@@ -187,22 +188,35 @@ $(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c selftests/guest/kml_status.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 # Stamped by mkcases.sh; -dyn is glibc's ld.so + libc + libpthread.
-$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h $(KML_LD)
+$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h \
+		elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h $(KML_LD)
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -pthread -o $@ $< $(KMLLINK)
+$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h \
+		elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -pthread -o $@ $< $(KMLLINK)
+$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_status.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
+# The trust-policy driver (unstamped, root); what it preloads into a
+# stamped program; a > 2 MB program (stamped by mkcases.sh) for exec timing.
+$(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
+$(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<
+$(SELFTESTS)/kml-big: selftests/guest/kml_big.c $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 
 # ---- the guest -------------------------------------------------------------
 initramfs: $(INITRAMFS)
 
 $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
 		selftests/mkcases.sh selftests/guest/init selftests/guest/run-tests.sh \
-		tools/mk-initramfs.sh
+		$(wildcard selftests/fuzz-corpus/*) tools/mk-initramfs.sh
 	@echo "  GUEST   $@"
 	@STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
 		SELFTESTS=$(SELFTESTS) selftests/mkcases.sh $(GUEST)/kml
@@ -244,7 +258,7 @@ checkpatch: kernel-tree
 	@set -e; for p in kernel/patches/*.patch; do echo "== $$p"; \
 		$(KTREE)/scripts/checkpatch.pl --strict --no-tree - < $$p; done
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
-	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c \
+	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c binfmt_kml/kml_trust.c binfmt_kml/kml_trust.h \
 		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/include/asm/kml.h \
 		kernel/src/arch/x86/entry/entry_64_kml.S \
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h

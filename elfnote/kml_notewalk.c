@@ -197,6 +197,28 @@ int kml_find_note(const struct kml_reader *r, struct kml_note_info *ni,
 	return found;
 }
 
+/*
+ * Length of the DER element at @s (tag, length bytes and contents) as its
+ * header says, or 0 if @s does not start with a SEQUENCE header that fits
+ * in @len bytes.  Definite lengths of up to two bytes only: a signature
+ * fits in KML_SIG_MAX bytes.
+ */
+static __u32 kml_der_seq_len(const __u8 *s, __u32 len)
+{
+	__u32 n, i, val = 0;
+
+	if (len < 2 || s[0] != 0x30)
+		return 0;
+	if (!(s[1] & 0x80))
+		return 2 + s[1];
+	n = s[1] & 0x7f;
+	if (n == 0 || n > 2 || len < 2 + n)
+		return 0;
+	for (i = 0; i < n; i++)
+		val = val << 8 | s[2 + i];
+	return 2 + n + val;
+}
+
 int kml_check_desc(const struct kml_stamp_desc *d, const char **why)
 {
 	const __u8 *p = (const __u8 *)d;
@@ -238,6 +260,16 @@ int kml_check_desc(const struct kml_stamp_desc *d, const char **why)
 			*why = "non-zero bytes after the signature";
 			return -EBADMSG;
 		}
+	}
+	/*
+	 * The signature is one DER SEQUENCE (a PKCS#7 ContentInfo) of exactly
+	 * sig_len bytes.  The kernel's PKCS#7 parser ignores whatever follows
+	 * it, so without this a stamp could be altered (bytes appended inside
+	 * sig_len) and still verify: every byte of a stamp must count.
+	 */
+	if (kml_der_seq_len(d->sig, len) != len) {
+		*why = "signature length does not match its DER encoding";
+		return -EBADMSG;
 	}
 	return 1;
 }

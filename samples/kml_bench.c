@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kml_syscall.h"
+
 static const char *label;
 static int quick;
 static int failed;
@@ -68,6 +70,16 @@ static int fd_zero, fd_null;
 static int op_getppid(void)
 {
 	return syscall(SYS_getppid) > 0 ? 0 : -1;
+}
+
+/*
+ * The direct-call entry (elfnote/kml_syscall.h): a call instead of
+ * "syscall" in the stamped copy; the unstamped copy has no entry and
+ * executes a bare "syscall" (no glibc wrapper) - the fair comparison.
+ */
+static int op_getppid_direct(void)
+{
+	return kml_syscall0(SYS_getppid) > 0 ? 0 : -1;
 }
 
 static int op_read(void)
@@ -218,6 +230,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bench("getppid", 200000, op_getppid);
+	bench("getppid-direct-call", 200000, op_getppid_direct);
 	bench("read-1B-/dev/zero", 200000, op_read);
 	bench("write-1B-/dev/null", 200000, op_write);
 	bench("clock_gettime-vdso", 200000, op_clock_gettime);

@@ -18,7 +18,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke policy"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 # What a healthy kernel never prints.
@@ -104,6 +104,9 @@ taps+=("$LOGS/pti-active.tap")
 # One CPU: a ring-0 infinite loop must not starve the rest of the system;
 # 256 MB and zram swap: a ring-0 process is paged out and back in.
 boot_guest cpu1 "$kml_kernel" "cpu1-seeds cpu1-spin cpu1-paging" kmltests=cpu1 1 256M
+# kml=off on the command line: every stamped program runs in ring 3 and
+# kernel.kml.allow cannot be raised.
+boot_guest kmloff "$kml_kernel" kmloff "kmltests=kmloff kml=off" 1 256M
 # The same tree built with CONFIG_KML=n: nothing of KML may show.
 boot_guest nokml "$B/kobj-nokml/arch/x86/boot/bzImage" nokml kmltests=nokml
 

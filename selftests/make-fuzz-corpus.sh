@@ -3,6 +3,12 @@
 # The seeds are small (a 4 KiB static ELF) so libFuzzer mutates them quickly:
 # reserved, stamped, and one seed per kind of damage the walker must survive.
 # The output is committed in selftests/fuzz-corpus/; rerun after a format change.
+# The guest runs the seeds too (mkcases.sh copies them to /kml/corpus/ and
+# expects "stamped" to be refused as signed by an untrusted key): sign with a
+# throw-away key, never with one a kernel trusts, e.g.
+#   openssl req -new -x509 -nodes -batch -subj /CN=kml-fuzz -newkey rsa:2048 \
+#       -keyout k.pem -out k.pem
+# and add a case line to mkcases.sh for every new seed.
 set -euo pipefail
 stamp=$1 key=$2 out=$3
 here=$(cd "$(dirname "$0")" && pwd)

@@ -41,6 +41,27 @@ stamped "$SELFTESTS/kml-probe" kml-probe
 cp "$SELFTESTS/kml-probe" "$out/kml-probe.unstamped"
 cp "$SELFTESTS/kml_exec_test" "$out/"
 
+# The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
+# (unstamped), the object it preloads, a > 2 MB program for exec timing.
+cp "$SELFTESTS/kml_policy_test" "$SELFTESTS/kml-preload.so" "$out/"
+stamped "$SELFTESTS/kml-big" big
+cp "$SELFTESTS/kml-big" "$out/big.unstamped"
+# Revocation: a stamped hello-static with a hash of its own (bytes
+# appended before stamping), the blacklist key description "bin:<hash>"
+# (no newline) and its detached DER PKCS#7 signature by the trusted key,
+# which the guest adds to the .blacklist keyring.
+cp "$SAMPLES/hello-static.unstamped" "$out/revoked"
+printf 'kml revocation test' >> "$out/revoked"
+"$STAMP" --key "$KEY" "$out/revoked" >/dev/null
+# (kml-stamp --show's file-digest is the same digest, for a kml-stamp
+# without --hash)
+rdigest=$("$STAMP" --hash "$out/revoked" 2>/dev/null) || rdigest=$(field "$out/revoked" file-digest)
+rdigest=${rdigest%%[[:space:]]*}
+[[ $rdigest =~ ^[0-9a-f]{64}$ ]] || { echo "mkcases: no content hash for $out/revoked: '$rdigest'" >&2; exit 1; }
+printf 'bin:%s' "$rdigest" > "$out/revoked.desc"
+openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 \
+	-signer "$KEY" -inkey "$KEY" -in "$out/revoked.desc" -outform DER -out "$out/revoked.p7s"
+
 # Broken stamps: one defect each.
 bad() {	# bad NAME [SOURCE]: a fresh stamped copy to break
 	stamped "$SAMPLES/${2:-hello-static}.unstamped" "bad-$1"
@@ -72,6 +93,136 @@ bad copied
 src="$out/hello-dyn"
 dd if="$src" of="$f" bs=1 skip="$(field "$src" desc-offset)" seek="$d" count="$(field "$src" desc-size)" conv=notrunc status=none
 
+# --- Forgeries of the signature and of what it signs (need the trusted key,
+# hence made here and not committed).  Helpers: rdu FILE OFF BYTES reads a
+# little-endian number; hex2bin; le64h N (16 hex digits, little-endian).
+tmp=$(mktemp -d)
+rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
+hex2bin() { printf "$(sed 's/\(..\)/\\x\1/g' <<< "$1")"; }
+le64h() { local i s=""; for i in 0 1 2 3 4 5 6 7; do s+=$(printf %02x $(($1 >> (8 * i) & 255))); done; echo "$s"; }
+le64() { le64h "$1" | sed 's/\(..\)/\1 /g'; }
+# put_sig FILE DER: a complete, well-formed descriptor (magic, version,
+# SHA-256, PKCS#7, length) holding the signature DER, written at $d.
+put_sig() {
+	local len; len=$(stat -c %s "$2")
+	{ printf 'KMLSTAMP\x01\x00\x01\x01'; hex2bin "$(le64h "$len" | cut -c1-8)"
+	  cat "$2"; head -c $((1024 - len)) /dev/zero; } > "$tmp/desc"
+	dd if="$tmp/desc" of="$1" bs=1 seek="$d" conv=notrunc status=none
+}
+# cms_sign IN OUT: the trusted key's detached PKCS#7 over IN, in the shape
+# kml-stamp makes (no certificates, no signed attributes, SHA-256).
+cms_sign() {
+	openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 \
+		-signer "$KEY" -inkey "$KEY" -in "$1" -outform DER -out "$2"
+}
+# sign OUT MAGIC SIZE DESC_OFF DIGEST: cms_sign over a statement (struct
+# kml_signed_data) built here from its four fields.
+sign() {
+	{ printf '%s' "$2"; head -c $((16 - ${#2})) /dev/zero
+	  hex2bin "$(le64h "$3")$(le64h "$4")$5"; } > "$tmp/stmt"
+	cms_sign "$tmp/stmt" "$1"
+}
+digest=$("$STAMP" --hash "$SAMPLES/hello-static.unstamped"); digest=${digest%% *}
+# The control: a stamp made this way from the right statement is accepted
+# (by kml-stamp --verify here, and in ring 0 by the guest), so each forgery
+# below fails for its one defect only.
+bad sign-control
+sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig"
+"$STAMP" --verify --cert "$KEY" "$f" >/dev/null || { echo "mkcases: the openssl-made control stamp does not verify" >&2; exit 1; }
+mv "$f" "$out/good-openssl"
+bad stmt-magic;    sign "$tmp/sig" "KML stamp v0" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig"
+bad stmt-size;     sign "$tmp/sig" "KML stamp v1" $((size + 1)) "$d" "$digest"; put_sig "$f" "$tmp/sig"
+bad stmt-offset;   sign "$tmp/sig" "KML stamp v1" "$size" "$n" "$digest"; put_sig "$f" "$tmp/sig"
+bad stmt-digest;   sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$(printf %02x $((0x${digest:0:2} ^ 1)))${digest:2}"; put_sig "$f" "$tmp/sig"
+# A signature by the trusted key over the file itself (as a module
+# signature would be), not over the statement.
+bad sig-of-file;   cms_sign "$SAMPLES/hello-static.unstamped" "$tmp/sig"; put_sig "$f" "$tmp/sig"
+# A genuine kml-stamp signature of a different file: the same program with
+# one byte changed, same size and descriptor offset; its descriptor moved
+# over.
+cp "$SAMPLES/hello-static.unstamped" "$tmp/other"
+poke "$tmp/other" $((size / 2)) "$(printf %02x $(( $(od -An -tu1 -j $((size / 2)) -N1 "$tmp/other") ^ 1 )))"
+"$STAMP" --key "$KEY" "$tmp/other" >/dev/null
+bad sig-other-file
+dd if="$tmp/other" of="$f" bs=1 skip="$d" seek="$d" count=1040 conv=notrunc status=none
+# Not DER at all; DER cut in half (length and zero tail adjusted, so the
+# descriptor itself is well-formed).
+bad sig-text;      printf 'this is not PKCS#7' > "$tmp/sig"; put_sig "$f" "$tmp/sig"
+bad sig-cut;       dd if="$f" of="$tmp/sig" bs=1 skip=$((d + 16)) count=$((siglen / 2)) status=none; put_sig "$f" "$tmp/sig"
+bad sigtype;       poke "$f" $((d + 11)) 02
+# Well-framed DER (a SEQUENCE holding one INTEGER) that is not PKCS#7.
+bad sig-notpkcs7;  printf '\x30\x03\x02\x01\x00' > "$tmp/sig"; put_sig "$f" "$tmp/sig"
+# A genuine signature with one byte appended inside sig_len (the PKCS#7
+# parser alone would ignore it).
+bad sig-appended;  dd if="$f" of="$tmp/sig" bs=1 skip=$((d + 16)) count="$siglen" status=none
+printf '\x00' >> "$tmp/sig"; put_sig "$f" "$tmp/sig"
+# A reserved (all-zero) descriptor with one stray byte is not "unstamped".
+bad reserved-stray
+dd if=/dev/zero of="$f" bs=1 seek="$d" count=1040 conv=notrunc status=none; poke "$f" $((d + 1039)) 01
+# Cut after the notes: the stamp is intact, the file it signed is not.
+bad cut-after-notes; truncate -s 4096 "$f"
+
+# --- Notes and program headers.  note_phdrs FILE sets kph, the file offset
+# of the program header of the PT_NOTE holding the KML note, and oph,
+# another PT_NOTE's (or, if there is none, PT_GNU_STACK's, retyped PT_NOTE).
+note_phdrs() {
+	local phoff phnum i ph t po pf sph=
+	phoff=$(rdu "$1" 32 8) phnum=$(rdu "$1" 56 2) kph='' oph=''
+	for ((i = 0; i < phnum; i++)); do
+		ph=$((phoff + 56 * i)) t=$(rdu "$1" $((phoff + 56 * i)) 4)
+		if [ "$t" = 4 ]; then
+			po=$(rdu "$1" $((ph + 8)) 8) pf=$(rdu "$1" $((ph + 32)) 8)
+			if ((po <= n && n < po + pf)); then kph=$ph; else oph=${oph:-$ph}; fi
+		elif [ "$t" = $((0x6474e551)) ]; then
+			sph=$ph
+		fi
+	done
+	[ -n "$kph" ] || { echo "mkcases: $1: no PT_NOTE holds the KML note" >&2; exit 1; }
+	if [ -z "$oph" ]; then
+		[ -n "$sph" ] || { echo "mkcases: $1: no second PT_NOTE or PT_GNU_STACK" >&2; exit 1; }
+		oph=$sph; poke "$1" "$oph" 04 00 00 00
+	fi
+}
+# set_pnote FILE PHDR OFFSET SIZE ALIGN: point a PT_NOTE somewhere.
+set_pnote() {
+	poke "$1" $(($2 + 8)) $(le64 "$3")
+	poke "$1" $(($2 + 32)) $(le64 "$4") $(le64 "$4") $(le64 "$5")
+}
+# Two PT_NOTEs over the same KML note: identical headers; one segment that
+# is just the KML note inside the other; a second note named KML (the
+# .note.ABI-tag after it, "GNU" renamed).
+bad pnote-dup;     note_phdrs "$f"; dd if="$f" of="$tmp/ph" bs=1 skip="$kph" count=56 status=none
+dd if="$tmp/ph" of="$f" bs=1 seek="$oph" conv=notrunc status=none
+bad pnote-overlap; note_phdrs "$f"; set_pnote "$f" "$oph" "$n" 1056 4
+bad second-note
+a=$((n + 16 + 1040))
+[ "$(rdu "$f" "$a" 4)" = 4 ] && [ "$(dd if="$f" bs=1 skip=$((a + 12)) count=3 status=none)" = GNU ] ||
+	{ echo "mkcases: $f: no GNU note after the KML note" >&2; exit 1; }
+poke "$f" $((a + 12)) 4b 4d 4c
+# A PT_NOTE that holds the KML note's header but not its descriptor.
+bad pnote-short;   note_phdrs "$f"; set_pnote "$f" "$oph" "$n" 116 4
+
+# --- Not ours: damage after which the walker does not see a KML program
+# (-ENOEXEC, or no KML note); binfmt_elf decides (kml_exec_test "notours").
+bad pnote-filesz;  note_phdrs "$f"; poke "$f" $((kph + 32)) ff ff ff ff ff ff ff ff
+bad pnote-offset;  note_phdrs "$f"; poke "$f" $((kph + 8)) $(le64 $((size + 4096)))
+bad pnote-align;   note_phdrs "$f"; poke "$f" $((kph + 48)) 08
+bad cut-in-desc;   truncate -s $((d + 600)) "$f"
+bad namesz-huge;   poke "$f" "$n" ff ff ff ff
+bad phentsize;     poke "$f" 54 20 00
+bad phnum;         poke "$f" 56 00 00
+bad phoff;         poke "$f" 32 $(le64 "$size")
+rm -rf "$tmp"
+
+# The committed fuzz seeds (selftests/fuzz-corpus/, a tiny program that
+# exits 0; signed with a key no test kernel trusts) run too, as corpus/NAME.
+mkdir "$out/corpus"
+install -m 0755 "$(dirname "$0")"/fuzz-corpus/* "$out/corpus/"
+if "$STAMP" --verify --cert "$KEY" "$out/corpus/stamped" >/dev/null 2>&1; then
+	echo "mkcases: selftests/fuzz-corpus/stamped is signed by the trusted key; regenerate the corpus with another key (make-fuzz-corpus.sh)" >&2
+	exit 1
+fi
+
 cat > "$out/cases" <<'CASES'
 # kind  file  expectation            (see selftests/guest/kml_exec_test.c)
 run hello-static 1
@@ -91,7 +242,7 @@ deny bad-dyn-modified signature does not match
 deny bad-appended signature does not match
 deny bad-copied signature does not match
 deny bad-untrusted not in the trusted keyring
-deny bad-sig-garbage not a well-formed PKCS#7
+deny bad-sig-garbage signature length does not match its DER encoding
 deny bad-siglen-zero empty signature
 deny bad-siglen-huge signature length larger than the descriptor
 deny bad-version unsupported stamp version
@@ -101,4 +252,47 @@ deny bad-trailing non-zero bytes after the signature
 deny bad-descsz-small descriptor has the wrong size
 deny bad-descsz-huge runs past the end of its PT_NOTE segment
 deny bad-notetype unknown KML note type
+run good-openssl 1
+deny bad-stmt-magic signature does not match
+deny bad-stmt-size signature does not match
+deny bad-stmt-offset signature does not match
+deny bad-stmt-digest signature does not match
+deny bad-sig-of-file signature does not match
+deny bad-sig-other-file signature does not match
+deny bad-sig-text signature length does not match its DER encoding
+deny bad-sig-cut signature length does not match its DER encoding
+deny bad-sig-notpkcs7 not a well-formed PKCS#7
+deny bad-sig-appended signature length does not match its DER encoding
+deny bad-sigtype unsupported signature type
+deny bad-reserved-stray bad stamp magic
+deny bad-cut-after-notes signature does not match
+deny bad-pnote-dup more than one KML note
+deny bad-pnote-overlap more than one KML note
+deny bad-second-note more than one KML note
+deny bad-pnote-short runs past the end of its PT_NOTE segment
+notours bad-pnote-filesz
+notours bad-pnote-offset
+notours bad-pnote-align
+notours bad-cut-in-desc
+notours bad-namesz-huge
+notours bad-phentsize
+notours bad-phnum
+notours bad-phoff
+deny corpus/stamped not in the trusted keyring
+deny corpus/magic bad stamp magic
+deny corpus/siglen-huge signature length larger than the descriptor
+deny corpus/siglen-zero empty signature
+deny corpus/descsz-huge runs past the end of its PT_NOTE segment
+deny corpus/descsz-small descriptor has the wrong size
+deny corpus/type unknown KML note type
+notours corpus/reserved
+notours corpus/namesz-huge
+notours corpus/phnum
+notours corpus/phoff
+notours corpus/truncated
 CASES
+# Every corpus file has a case.
+for c in "$out"/corpus/*; do
+	grep -qE "^(deny|notours) corpus/${c##*/}( |\$)" "$out/cases" ||
+		{ echo "mkcases: no case for corpus/${c##*/} in the cases list" >&2; exit 1; }
+done

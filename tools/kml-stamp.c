@@ -5,6 +5,7 @@
  *   kml-stamp [--key KEY] [--cert CERT] FILE...   stamp each FILE in place
  *   kml-stamp --verify --cert CERT FILE...         check stamps on the host
  *   kml-stamp --show FILE...                       print what a stamp holds
+ *   kml-stamp --hash FILE...                       the digest the stamp covers
  *
  * The stamp format is elfnote/kml_note.h; the note walker is the kernel's
  * own (elfnote/kml_notewalk.c), so the tool and the kernel cannot disagree
@@ -433,7 +434,7 @@ static int check_sig(const unsigned char *sig, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
-/* The three actions.                                                  */
+/* The four actions.                                                   */
 
 static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
 {
@@ -610,20 +611,48 @@ static int do_show(const char *path)
 	return 0;
 }
 
+/*
+ * Prints the digest the signature covers (SHA-256 of the file with the
+ * descriptor read as zero, the kernel's kml_hash_file()) as sha256sum does:
+ * "<hex>  FILE".  The same for the reserved and the stamped file; "bin:<hex>"
+ * in the kernel's .blacklist keyring revokes the stamped one.
+ */
+static int do_hash(const char *path)
+{
+	struct kml_signed_data sd;
+	struct image im;
+	int i, ret;
+
+	if (image_open(&im, path, 0))
+		return -1;
+	ret = image_statement(&im, &sd);
+	if (ret == 0) {
+		for (i = 0; i < KML_DIGEST_SIZE; i++)
+			printf("%02x", sd.digest[i]);
+		printf("  %s\n", path);
+	}
+	image_close(&im);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: %s [--key KEY] [--cert CERT] FILE...   stamp FILEs in place\n"
 "       %s --verify --cert CERT FILE...         check stamps\n"
 "       %s --show FILE...                       print what a stamp holds\n"
+"       %s --hash FILE...                       print the digest the stamp covers\n"
 "       %s --help                               this text\n"
 "\n"
 "FILE must be an x86-64 ELF executable linked with -Wl,-T,kml.ld (or with\n"
 "kml_note.o).  KEY is a PEM private key (RSA up to 4096 bits); CERT is its\n"
 "X.509 certificate, PEM or DER, and defaults to KEY when KEY holds both.\n"
 "KEY defaults to $KML_KEY.  Stamping an already stamped file replaces the\n"
-"stamp.  Exit status: 0 ok, 1 a FILE failed, 2 usage or key error.\n"
-"See kml-stamp(1).\n", prog, prog, prog, prog);
+"stamp.  --hash prints \"<sha256>  FILE\": SHA-256 of the file with the\n"
+"stamp descriptor read as zero (the same before and after stamping); the\n"
+"kernel refuses a stamped file once \"bin:<sha256>\" is in its .blacklist\n"
+"keyring.  Exit status: 0 ok, 1 a FILE failed, 2 usage or key error.\n"
+"See kml-stamp(1).\n", prog, prog, prog, prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -633,6 +662,7 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "show", no_argument, NULL, 's' },
+		{ "hash", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -647,6 +677,7 @@ int main(int argc, char **argv)
 		case 'c': certfile = optarg; break;
 		case 'V': mode = 'V'; break;
 		case 's': mode = 's'; break;
+		case 'H': mode = 'H'; break;
 		case 'h': usage(stdout); return EX_OK;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -685,6 +716,7 @@ int main(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		int r = mode == 'V' ? do_verify(argv[i], cert) :
 			mode == 's' ? do_show(argv[i]) :
+			mode == 'H' ? do_hash(argv[i]) :
 			do_stamp(argv[i], key, cert);
 		if (r)
 			failed = 1;

@@ -7,6 +7,10 @@
  * probe reads the privilege level of its own code from %cs.
  *
  *   kml-probe status WANT            my own Kml: is WANT
+ *   kml-probe secure WANT            getauxval(AT_SECURE) is WANT
+ *   kml-probe dumpable WANT          prctl(PR_GET_DUMPABLE) is WANT
+ *   (status, secure and dumpable combine: "status 1 secure 1 dumpable 0"
+ *   checks all three in one exec)
  *   kml-probe fork WANT              a forked child sees Kml: WANT
  *   kml-probe exec PATH ARGS...      exec PATH ARGS (which must say ok)
  *   kml-probe dfl PATH ARGS...       exec PATH with SIGINT at its default
@@ -19,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,15 +50,40 @@ static int verdict(int ok, const char *what, int got, int want)
 	return 1;
 }
 
+static int is_check(const char *what)
+{
+	return !strcmp(what, "status") || !strcmp(what, "secure") ||
+	       !strcmp(what, "dumpable");
+}
+
+/* What one of the checks finds about this process. */
+static int check_value(const char *what)
+{
+	if (!strcmp(what, "status"))
+		return kml_state();
+	if (!strcmp(what, "secure"))
+		return (int)getauxval(AT_SECURE);
+	return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
-	int want, got, st;
+	int want, got, st, i;
 	pid_t pid;
 
-	if (argc >= 3 && !strcmp(argv[1], "status")) {
-		want = atoi(argv[2]);
-		got = kml_state();
-		return verdict(got == want, "status (-2: ring disagrees)", got, want);
+	/* status|secure|dumpable WANT, repeated: every pair must hold */
+	if (argc >= 3 && argc % 2 == 1 && is_check(argv[1])) {
+		for (i = 1; i + 1 < argc; i += 2) {
+			if (!is_check(argv[i]))
+				break;
+			want = atoi(argv[i + 1]);
+			got = check_value(argv[i]);
+			if (got != want)
+				return verdict(0, strcmp(argv[i], "status") ? argv[i] :
+					       "status (-2: ring disagrees)", got, want);
+		}
+		if (i + 1 >= argc)
+			return verdict(1, "", 0, 0);
 	}
 	if (argc >= 3 && !strcmp(argv[1], "fork")) {
 		want = atoi(argv[2]);

@@ -6,11 +6,28 @@
  *   DIR holds the programs and the broken stamps made on the host by
  *   selftests/mkcases.sh; DIR/cases lists one case per line:
  *
- *     run   NAME KML        NAME runs, exits 0 and prints "Kml: KML"
- *     deny  NAME REASON...  exec of NAME fails with EPERM and the kernel
- *                           logs "refusing exec of ...NAME...: REASON"
- *     probe NAME ARGS...    NAME (the kml-probe helper) runs with ARGS and
- *                           must print "probe: ok"
+ *     run     NAME KML       NAME runs, exits 0 and prints "Kml: KML", and
+ *                            its "Kml:" seen from outside (below) is KML
+ *     deny    NAME REASON... exec of NAME fails with EPERM and the kernel
+ *                            logs "refusing exec of ...NAME...: REASON"
+ *     notours NAME           damage that makes NAME "not a KML program" to
+ *                            the note walker (broken ELF headers, a PT_NOTE
+ *                            past the end of the file, a note it cannot
+ *                            parse, a reserved note): binfmt_kml leaves it
+ *                            to binfmt_elf, which either refuses it with
+ *                            an errno of its own (ENOEXEC, EIO, ...: any
+ *                            but EPERM) or runs it as an ordinary ring-3
+ *                            program, which may exit or die by a signal.
+ *                            Never EPERM, never "Kml: 1" on its output or
+ *                            in its status, no "refusing exec" log line.
+ *                            The TAP line says which of the two happened.
+ *     probe   NAME ARGS...   NAME (the kml-probe helper) runs with ARGS and
+ *                            must print "probe: ok"
+ *
+ * NAME is relative to DIR and may name a subdirectory (corpus/magic).
+ * "Kml:" from outside: the exited child is left a zombie (waitid WNOWAIT)
+ * while its /proc/PID/status is read, so a program that prints nothing
+ * (the fuzz corpus's tiny one) is judged as well as one that does.
  *
  * Output is kselftest-style TAP; the host runner counts it.
  */
@@ -23,6 +40,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "kml_status.h"
 
 static int test_no;
 
@@ -38,9 +57,16 @@ static void tap(int ok, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* Runs argv; collects stdout (and stderr) into out, returns wait status. */
-static int run(char *const argv[], char *out, size_t outsz, int *exec_errno)
+/*
+ * Runs argv; collects stdout (and stderr) into out, returns wait status.
+ * *kml (if not NULL) is the "Kml:" of the exited process, read from its
+ * /proc/PID/status while it is a zombie; -1 when unreadable.
+ */
+static int run_kml(char *const argv[], char *out, size_t outsz,
+		   int *exec_errno, int *kml)
 {
+	char st[64];
+	siginfo_t si;
 	int pfd[2], epfd[2], status = -1, e = 0;
 	size_t n = 0;
 	ssize_t r;
@@ -68,9 +94,21 @@ static int run(char *const argv[], char *out, size_t outsz, int *exec_errno)
 	if (read(epfd[0], &e, sizeof(e)) != sizeof(e))
 		e = 0;
 	close(epfd[0]);
+	if (kml) {
+		*kml = -1;
+		if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0) {
+			snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
+			*kml = kml_status_of(st);
+		}
+	}
 	waitpid(pid, &status, 0);
 	*exec_errno = e;
 	return status;
+}
+
+static int run(char *const argv[], char *out, size_t outsz, int *exec_errno)
+{
+	return run_kml(argv, out, outsz, exec_errno, NULL);
 }
 
 /* Opens /dev/kmsg positioned at its end, so we see only new records. */
@@ -104,17 +142,19 @@ static void case_run(const char *dir, const char *name, int want)
 {
 	char path[512], out[4096], expect[32];
 	char *argv[] = { path, NULL };
-	int st, e;
+	int st, e, kml;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(expect, sizeof(expect), "Kml: %d", want);
-	st = run(argv, out, sizeof(out), &e);
+	st = run_kml(argv, out, sizeof(out), &e, &kml);
 	if (e)
 		printf("# exec %s: %s\n", name, strerror(e));
 	else if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !strstr(out, expect))
 		printf("# %s: status %#x, output: %s", name, st, out);
-	tap(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, expect),
-	    "%s runs with %s", name, expect);
+	else if (kml != want)
+		printf("# %s: its /proc/PID/status said Kml: %d\n", name, kml);
+	tap(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, expect) &&
+	    kml == want, "%s runs with %s", name, expect);
 }
 
 static void case_deny(const char *dir, const char *name, const char *reason)
@@ -134,6 +174,38 @@ static void case_deny(const char *dir, const char *name, const char *reason)
 	if (!logged)
 		printf("# %s: no kernel log line with \"%s\"\n", name, reason);
 	tap(e == EPERM && logged, "%s refused with EPERM: %s", name, reason);
+}
+
+static void case_notours(const char *dir, const char *name)
+{
+	char path[512], out[4096], how[128];
+	char *argv[] = { path, NULL };
+	int st, e, kml, logged, ok, fd = kmsg_open();
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	st = run_kml(argv, out, sizeof(out), &e, &kml);
+	logged = fd >= 0 && kmsg_find(fd, name, "invalid stamp");
+	if (fd >= 0)
+		close(fd);
+	if (e) {
+		ok = e != EPERM;
+		snprintf(how, sizeof(how), "exec fails with %s (%s)",
+			 strerrorname_np(e) ? strerrorname_np(e) : "?", strerror(e));
+	} else {
+		ok = kml == 0 && !strstr(out, "Kml: 1");
+		if (WIFSIGNALED(st))
+			snprintf(how, sizeof(how), "runs in ring 3, Kml: %d, killed by signal %d",
+				 kml, WTERMSIG(st));
+		else
+			snprintf(how, sizeof(how), "runs in ring 3, Kml: %d, exit %d",
+				 kml, WEXITSTATUS(st));
+	}
+	if (!ok)
+		printf("# %s: errno %d, status %#x, Kml: %d, output: %s\n", name,
+		       e, st, kml, out);
+	if (logged)
+		printf("# %s: the kernel logged a refusal (\"invalid stamp\")\n", name);
+	tap(ok && !logged, "%s not a KML program: %s", name, how);
 }
 
 static void case_probe(const char *dir, char **words, int nwords)
@@ -198,6 +270,8 @@ int main(int argc, char **argv)
 			for (int i = 3; i < nw; i++)
 				w[i][-1] = ' ';
 			case_deny(argv[1], w[1], rest);
+		} else if (nw == 2 && !strcmp(w[0], "notours")) {
+			case_notours(argv[1], w[1]);
 		} else if (nw >= 2 && !strcmp(w[0], "probe")) {
 			case_probe(argv[1], w + 1, nw - 1);
 		} else {

@@ -6,7 +6,7 @@
  *   kml_ring0_test stress RING SECONDS PARTNER
  *   kml_ring0_test page RING               (needs swap: touches more than
  *                                           MemAvailable, reads it back)
- *   kml_ring0_test churn | pong | sysspin  (started by the tests)
+ *   kml_ring0_test churn | pong | sysspin | coredump  (started by the tests)
  *
  * RING is the privilege level this copy must find itself at: 0 for the
  * stamped copies, 3 for the unstamped control built from the same source.
@@ -37,11 +37,13 @@
 #include <sys/time.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <sys/auxv.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "kml_status.h"
+#include "kml_syscall.h"
 
 static int want_ring;
 static int seconds = 3;
@@ -391,6 +393,117 @@ static void test_syscalls(void)
 		fclose(f);
 	}
 	result(ok, "/proc/self/maps lists [stack]");
+}
+
+/* ---- 6c. the direct-call entry (AT_SYSINFO, elfnote/kml_syscall.h) ---- */
+
+static volatile sig_atomic_t direct_sigs;
+
+static void direct_handler(int sig)
+{
+	(void)sig;
+	direct_sigs++;
+}
+
+/* A direct nanosleep that SIGSTOP/SIGCONT interrupt: restart_syscall. */
+static void direct_sleeper(void)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	raise(SIGSTOP);		/* the parent is ready */
+	_exit(kml_syscall2(SYS_nanosleep, &ts, NULL) == 0 &&
+	      kml_ring() == want_ring ? 0 : 1);
+}
+
+static void test_direct(void)
+{
+	struct sigaction sa = { .sa_handler = direct_handler, .sa_flags = SA_RESTART };
+	struct itimerval it = { .it_value = { 0, 50 * 1000 } };
+	struct user_regs_struct r;
+	unsigned long entry = getauxval(KML_AT_SYSINFO);
+	char buf[16] = "";
+	int p[2], st, ok, steps = 0, seen_entry = 0;
+	long n;
+	pid_t pid;
+
+	result((entry != 0) == (want_ring == 0) && (!entry || entry >= (1UL << 63)),
+	       "direct: AT_SYSINFO %s (%#lx)", want_ring ? "absent in ring 3" :
+	       "is a kernel address in ring 0", entry);
+	n = kml_syscall0(SYS_getppid);
+	result(n == getppid(), "direct: getppid %ld == getppid() %d", n, getppid());
+	result(kml_syscall1(SYS_close, -1) == -EBADF, "direct: close(-1) returns -EBADF");
+	ok = !pipe(p);
+	n = ok ? kml_syscall3(SYS_write, p[1], "direct", 6) : -1;
+	ok = ok && n == 6 && read(p[0], buf, sizeof(buf)) == 6 && !memcmp(buf, "direct", 6);
+	result(ok, "direct: write(2) to a pipe, read back");
+
+	/* A signal raised by the call itself is delivered on its return. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	direct_sigs = 0;
+	n = kml_syscall2(SYS_kill, getpid(), SIGUSR2);
+	result(n == 0 && direct_sigs == 1, "direct: kill(self) - handler ran on the return (%d)",
+	       (int)direct_sigs);
+
+	/* SA_RESTART: a blocked direct read, interrupted, is restarted. */
+	sigaction(SIGALRM, &sa, NULL);
+	direct_sigs = 0;
+	pid = fork();
+	if (pid == 0) {
+		usleep(300 * 1000);
+		_exit(write(p[1], "R", 1) == 1 ? 0 : 1);
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = kml_syscall3(SYS_read, p[0], buf, 1);
+	waitpid(pid, &st, 0);
+	result(n == 1 && buf[0] == 'R' && direct_sigs == 1,
+	       "direct: read interrupted by SIGALRM (SA_RESTART) restarts, gets its byte (n %ld, %d signal)",
+	       n, (int)direct_sigs);
+	close(p[0]);
+	close(p[1]);
+
+	/* No handler: SIGSTOP/SIGCONT restart a direct nanosleep. */
+	pid = fork();
+	if (pid == 0)
+		direct_sleeper();
+	ok = waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st);
+	kill(pid, SIGCONT);
+	usleep(50 * 1000);
+	kill(pid, SIGSTOP);
+	usleep(20 * 1000);
+	kill(pid, SIGCONT);
+	ok = ok && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	result(ok, "direct: nanosleep stopped and continued is restarted, returns 0 (%s)",
+	       describe(st));
+
+	/* Single-step through a direct call: the steps inside the entry's
+	 * unmasked prologue are the task's (SIGTRAP stops), then it returns. */
+	if (!entry)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		_exit(kml_syscall0(SYS_getppid) == getppid() ? 0 : 1);
+	}
+	ok = waitpid(pid, &st, 0) == pid && WIFSTOPPED(st);
+	while (ok && steps < 20000) {
+		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) || waitpid(pid, &st, 0) != pid)
+			ok = 0;
+		else if (!WIFSTOPPED(st))
+			break;	/* exited */
+		else if (ptrace(PTRACE_GETREGS, pid, NULL, &r))
+			ok = 0;
+		else if (r.rip == entry)
+			seen_entry++;
+		steps++;
+		if (seen_entry)
+			break;
+	}
+	ptrace(PTRACE_CONT, pid, NULL, NULL);
+	ok = ok && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	result(ok && seen_entry, "direct: single-stepped into the entry (step %d), then ran on (%s)",
+	       steps, describe(st));
 }
 
 /* ---- 4. red zone and FPU under interrupts ----------------------------- */
@@ -746,6 +859,11 @@ static void test_bad_iret(void)
 
 /* ---- 7b. core dumps ---------------------------------------------------- */
 
+/*
+ * "kml_ring0_test coredump": segfault with no core size limit.  Run by a
+ * fresh exec, because a process's dumpability is fixed at exec: a stamped
+ * program in ring 0 is dumpable only as fs.suid_dumpable says at exec time.
+ */
 static void dump_core(void)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -786,37 +904,87 @@ static const struct user_regs_struct *core_regs(const char *buf, size_t len)
 	return NULL;
 }
 
+static int write_proc(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	if (fputs(val, f) < 0) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f) ? -1 : 0;
+}
+
+/*
+ * Runs a fresh exec of this program that segfaults; its core file is read
+ * into buf.  Returns the core's length (-1: none), the wait status in *st.
+ */
+static ssize_t exec_and_dump(char *buf, size_t size, int *st)
+{
+	char path[64];
+	ssize_t len = -1;
+	int fd;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl("/proc/self/exe", "kml_ring0_test", "coredump", (char *)NULL);
+		_exit(127);
+	}
+	*st = -1;
+	if (pid > 0)
+		waitpid(pid, st, 0);
+	snprintf(path, sizeof(path), "/tmp/kml-core.%d", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		len = read(fd, buf, size);
+		close(fd);
+		unlink(path);
+	}
+	return len;
+}
+
 static void test_coredump(void)
 {
 	static char buf[8 << 20];
 	const struct user_regs_struct *r;
-	char path[64];
-	ssize_t len = -1;
-	int fd, st;
-	FILE *f = fopen("/proc/sys/kernel/core_pattern", "w");
-	pid_t pid;
+	char saved[16] = "0\n";
+	ssize_t len;
+	FILE *f;
+	int st;
 
-	if (!f || fputs("/tmp/kml-core.%p", f) < 0 || fclose(f)) {
-		result(0, "coredump: cannot set core_pattern");
+	f = fopen("/proc/sys/fs/suid_dumpable", "r");
+	if (f) {
+		if (!fgets(saved, sizeof(saved), f))
+			strcpy(saved, "0\n");
+		fclose(f);
+	}
+	if (write_proc("/proc/sys/kernel/core_pattern", "/tmp/kml-core.%p") ||
+	    write_proc("/proc/sys/fs/suid_dumpable", "0")) {
+		result(0, "coredump: cannot set core_pattern and suid_dumpable");
 		return;
 	}
-	pid = fork();
-	if (pid == 0)
-		dump_core();
-	st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		st = -1;
-	snprintf(path, sizeof(path), "/tmp/kml-core.%d", pid);
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		len = read(fd, buf, sizeof(buf));
-		close(fd);
-		unlink(path);
-	}
+	/* A ring-0 program is not dumpable (as if set-uid); a ring-3 one is. */
+	len = exec_and_dump(buf, sizeof(buf), &st);
+	if (want_ring == 0)
+		result(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV &&
+		       !WCOREDUMP(st) && len < 0,
+		       "coredump: at suid_dumpable 0 a ring-0 SIGSEGV leaves no core (%s, core %zd bytes)",
+		       describe(st), len);
+	else
+		result(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && len > 0,
+		       "coredump: at suid_dumpable 0 a ring-3 SIGSEGV dumps core (%s, %zd bytes)",
+		       describe(st), len);
+
+	/* suid_dumpable 2: dumped, root-owned, to an absolute core_pattern */
+	write_proc("/proc/sys/fs/suid_dumpable", "2");
+	len = exec_and_dump(buf, sizeof(buf), &st);
+	write_proc("/proc/sys/fs/suid_dumpable", saved);
 	r = len > 0 ? core_regs(buf, (size_t)len) : NULL;
 	result(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && r && r->cs == 0x33 &&
 	       r->ss == 0x2b && r->rip > 0 && r->rip < (1UL << 47),
-	       "coredump: SIGSEGV dumps a well-formed ELF core, NT_PRSTATUS cs %#llx ss %#llx (%s, %zd bytes)",
+	       "coredump: at suid_dumpable 2, SIGSEGV dumps a well-formed ELF core, NT_PRSTATUS cs %#llx ss %#llx (%s, %zd bytes)",
 	       r ? r->cs : 0ULL, r ? r->ss : 0ULL, describe(st), len);
 }
 
@@ -1043,6 +1211,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "pong"))
 		return pong();
+	if (argc == 2 && !strcmp(argv[1], "coredump")) {
+		dump_core();
+		return 1;	/* not reached */
+	}
 	if (argc == 2 && !strcmp(argv[1], "sysspin"))
 		for (;;)
 			syscall(SYS_getppid);
@@ -1084,6 +1256,7 @@ int main(int argc, char **argv)
 	test_segv();
 	test_exceptions();
 	test_syscalls();
+	test_direct();
 	test_bad_iret();
 	test_ptrace();
 	test_coredump();

@@ -69,13 +69,39 @@ bench_smoke() {
 		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
 		out=$($f --quick $v); rc=$?
 		n=$(echo "$out" | grep -cE "^bench,$v,[^,]+,[0-9.]+,[0-9]+\$")
-		if [ $rc = 0 ] && [ "$n" = 9 ]; then
-			echo "ok $t bench smoke, $v copy: 9 operations ran"
+		if [ $rc = 0 ] && [ "$n" = 10 ]; then
+			echo "ok $t bench smoke, $v copy: 10 operations ran"
 		else
-			echo "not ok $t bench smoke, $v copy: exit $rc, $n of 9 operations"
+			echo "not ok $t bench smoke, $v copy: exit $rc, $n of 10 operations"
 			echo "$out" | sed 's/^/# /'
 		fi
 	done
+}
+
+# Booted with kml=off: nobody gets ring 0 and nobody can turn KML back on.
+kmloff() {
+	echo "TAP version 13"
+	echo "1..5"
+	v=$(cat /proc/sys/kernel/kml/allow 2>&1)
+	[ "$v" = 0 ] && echo "ok 1 kernel.kml.allow reads 0" \
+		|| echo "not ok 1 kernel.kml.allow reads 0 (got '$v')"
+	out=$(/kml/hello-static 2>&1)
+	case "$out" in *"Kml: 0"*) echo "ok 2 stamped hello-static runs with Kml: 0" ;;
+		*) echo "not ok 2 stamped hello-static runs with Kml: 0: $out" ;; esac
+	out=$(/kml/kml-probe status 0 secure 0 dumpable 1 2>&1)
+	case "$out" in "probe: ok") echo "ok 3 stamped kml-probe: ring 3, AT_SECURE 0, dumpable" ;;
+		*) echo "not ok 3 stamped kml-probe: ring 3, AT_SECURE 0, dumpable: $out" ;; esac
+	err=$( (echo 1 > /proc/sys/kernel/kml/allow) 2>&1 ); rc=$?
+	v=$(cat /proc/sys/kernel/kml/allow 2>&1)
+	if [ $rc != 0 ] && [ "$v" = 0 ] && echo "$err" | grep -q "not permitted"; then
+		echo "ok 4 echo 1 > allow fails with EPERM, allow stays 0"
+	else
+		echo "not ok 4 echo 1 > allow fails with EPERM (exit $rc, allow '$v': $err)"
+	fi
+	# ("kml: ": the printk prefix, not the echo of the command line)
+	line=$(dmesg | grep -iE 'kml: .*(off|disabled)' | head -1)
+	[ -n "$line" ] && echo "ok 5 the kernel log says KML is off: $line" \
+		|| echo "not ok 5 the kernel log says KML is off (no 'kml: ... off' line)"
 }
 
 case "${kmltests:-}" in
@@ -87,6 +113,9 @@ bench)
 	;;
 nokml)
 	suite nokml nokml
+	;;
+kmloff)
+	suite kmloff kmloff
 	;;
 cpu1)
 	# One CPU: the spinning ring-0 loop must not starve this shell.
@@ -113,5 +142,7 @@ cpu1)
 		/kml/kml_ring0_test-static.unstamped
 	echo 1 > /proc/sys/debug/exception-trace
 	suite bench-smoke bench_smoke
+	# Last: it revokes a stamp for the rest of this boot.
+	suite policy /kml/kml_policy_test
 	;;
 esac

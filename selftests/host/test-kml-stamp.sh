@@ -46,7 +46,7 @@ C
 LD="-Wl,-T,$top/elfnote/kml.ld"
 
 echo "TAP version 13"
-echo "1..31"
+echo "1..36"
 
 # --- kml.ld -------------------------------------------------------------
 "$top/elfnote/gen-kml-ld.sh" > "$t/kml.ld"
@@ -134,6 +134,51 @@ ok $? "strip after stamping invalidates the stamp"
 expect_fail 1 "not stamped" "$STAMP" --verify --cert "$CERT" "$t/h-static"
 ok $? "--verify of a reserved, unstamped file fails"
 
+# --- --hash: the digest the signature covers (what "bin:<hex>" revokes) ----
+hash_of() { "$STAMP" --hash "$1" | sed -n 's/^\([0-9a-f]\{64\}\)  .*$/\1/p'; }
+hs=$(hash_of "$t/s") hr=$(hash_of "$t/h-static")
+line=$("$STAMP" --hash "$t/s")
+[ -n "$hs" ] && [ "$hs" = "$hr" ] && [ "$line" = "$hs  $t/s" ]
+ok $? "--hash prints \"<sha256>  FILE\", the same for the stamped file and its unstamped reservation"
+
+# The same digest with standard tools: the descriptor (offset and size from
+# --show) overwritten with zeros, then sha256sum.  For a stamped static and
+# a stamped PIE file, and for several files in one call.
+xcheck=0
+for f in "$t/s" "$t/p"; do
+	cp "$f" "$t/z"
+	dd if=/dev/zero of="$t/z" bs=1 seek="$(field "$f" desc-offset)" \
+		count="$(field "$f" desc-size)" conv=notrunc status=none
+	cmp -s "$t/z" "$f" && { echo "# $f: zeroing the descriptor changed nothing"; xcheck=1; }
+	want=$(sha256sum < "$t/z" | cut -d' ' -f1)
+	[ "$(hash_of "$f")" = "$want" ] || { echo "# $f: --hash $(hash_of "$f"), sha256sum $want"; xcheck=1; }
+done
+[ "$("$STAMP" --hash "$t/s" "$t/p" | wc -l)" = 2 ] || xcheck=1
+ok $xcheck "--hash equals sha256sum of the file with the descriptor zeroed (dd), static and PIE"
+
+# One byte changed: in the ELF header's padding, mid-file, right after the
+# descriptor (each a new digest); inside the signature (the same digest).
+d=$(field "$t/s" desc-offset) size=$(stat -c %s "$t/s") hbad=0
+for o in 12 $((size / 2)) $((d + 1040)) $((d + 20)); do
+	cp "$t/s" "$t/hm"; flip "$t/hm" "$o"
+	h=$(hash_of "$t/hm")
+	if [ -z "$h" ] || { [ "$h" = "$hs" ] && [ "$o" != $((d + 20)) ]; } ||
+	   { [ "$h" != "$hs" ] && [ "$o" = $((d + 20)) ]; }; then
+		echo "# byte $o flipped: --hash '$h' (stamped file: $hs)"; hbad=1
+	fi
+done
+ok $hbad "--hash changes with one byte outside the descriptor (3 places), not with one inside it"
+
+cp "$t/s" "$t/ha"; printf '\0' >> "$t/ha"
+h=$(hash_of "$t/ha")
+[ -n "$h" ] && [ "$h" != "$hs" ]
+ok $? "--hash changes with an appended byte"
+
+cc -O2 -o "$t/nonote" "$t/hello.c" &&
+	expect_fail 1 "no KML note" "$STAMP" --hash "$t/nonote" && [ ! -s "$t/out" ] &&
+	expect_fail 1 "not an ELF file" "$STAMP" --hash "$t/hello.c" && [ ! -s "$t/out" ]
+ok $? "--hash of a file without a KML note, or not ELF: exit 1, a message, no digest"
+
 # --- errors ---------------------------------------------------------------
 expect_fail 1 "not an ELF file" "$STAMP" --key "$KEY" "$t/hello.c"
 ok $? "error: not an ELF file"
@@ -194,7 +239,7 @@ expect_fail 2 "--verify needs --cert" "$STAMP" --verify "$t/s"
 ok $? "error: --verify without a certificate"
 
 doc=0
-for o in --key --cert --verify --show --help KML_KEY "EXIT STATUS"; do
+for o in --key --cert --verify --show --hash --help KML_KEY "EXIT STATUS"; do
 	"$STAMP" --help | grep -q -- "${o/EXIT STATUS/Exit status}" || { echo "# --help lacks $o"; doc=1; }
 	sed 's/\\-/-/g' "$top/tools/kml-stamp.1" | grep -q -- "$o" || { echo "# man page lacks $o"; doc=1; }
 done

@@ -44,6 +44,7 @@
 #include <asm/trapnr.h>
 #include <asm/asm-offsets.h>
 #include <asm/percpu.h>
+#include <asm/smap.h>
 #include "calling.h"
 
 	.section .entry.text, "ax"
@@ -169,7 +170,17 @@
 	cmpw	$__KERNEL_CS, KML_CS(%rsp)
 	jne	.Lkml_jmp_\@
 	btq	$63, KML_RIP(%rsp)
-	jc	.Lkml_jmp_\@
+	jnc	.Lkml_user_\@
+	/*
+	 * The first instructions of kml_direct_entry run as the task did
+	 * (its IF and TF, its stack): an event there, e.g. the single step
+	 * of a debugger, belongs to the task.
+	 */
+	cmpq	$kml_direct_entry, KML_RIP(%rsp)
+	jb	.Lkml_jmp_\@
+	cmpq	$kml_direct_entry_masked, KML_RIP(%rsp)
+	jae	.Lkml_jmp_\@
+.Lkml_user_\@:
 	KML_FRAME_TO_USER 0
 	KML_JMP_PATCHED .Lkml_jmp_\@
 .endm
@@ -273,3 +284,42 @@ SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
 	jmp	.Lkml_swapgs_sti_jmp
 #endif
 SYM_CODE_END(kml_syscall_return)
+
+/*
+ * kml_direct_entry - the direct-call system call entry of KML tasks, whose
+ * address they find in AT_SYSINFO (asm/elf.h).  Instead of "syscall", KML
+ * code may "call" it with the same register convention: RAX the number,
+ * RDI RSI RDX R10 R8 R9 the arguments, the result in RAX, RCX and R11
+ * clobbered.  The call must be a two-byte "call *%rbx" (or *%rbp): a
+ * restarted system call backs RIP up by two bytes, the length of
+ * "syscall", and finds the call again with RBX unchanged.  The caller must
+ * step over its red zone first (the call pushes into it); see
+ * elfnote/kml_syscall.h.
+ *
+ * Assumes: CPL 0 (KML code), the task's GS, stack (the return address on
+ * top), EFLAGS (AC set, IF normally on) and CR3.
+ * Does what the SYSCALL instruction would: RCX = return address, R11 =
+ * EFLAGS, IF/TF/DF/AC cleared, then goes on at entry_SYSCALL_64, which
+ * neither knows nor cares that CS already is the kernel's.  Its exit takes
+ * kml_syscall_return (or the IRET path), so every system call and every
+ * piece of exit work behaves exactly as after "syscall".
+ *
+ * Until the popfq the task's IF and TF are still on: an interrupt there
+ * sees CPL 0 with a user RSP and is the task's (the ordinary KML stubs),
+ * as is a #DB/NMI/#MC (the IST prologues test this range); the IRET exit
+ * accepts the kernel RIP because the frame carries AC.  After it, the
+ * state is that of the SYSCALL gap.
+ */
+SYM_CODE_START(kml_direct_entry)
+	UNWIND_HINT_END_OF_STACK
+	ENDBR
+	pushfq
+	/* IF, TF, DF off as SYSCALL's mask does; AC kept for the pops below. */
+	pushq	$(X86_EFLAGS_FIXED | X86_EFLAGS_AC)
+	popfq
+SYM_INNER_LABEL(kml_direct_entry_masked, SYM_L_GLOBAL)
+	popq	%r11			/* the task's EFLAGS */
+	popq	%rcx			/* its return address */
+	ASM_CLAC
+	jmp	entry_SYSCALL_64
+SYM_CODE_END(kml_direct_entry)
