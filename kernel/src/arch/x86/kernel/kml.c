@@ -17,9 +17,17 @@
  *    set, which CPL 0 honours;
  *  - kml_cpu_active is set, which the IRET exit reads to return to CPL 0.
  *
- * Normal tasks and kernel threads keep the normal IDT, SMEP and the ring 3
- * return and pay only a compare on the context-switch slow path.
+ * Normal user tasks always run with the normal IDT, SMEP and the ring 3
+ * return, and pay one per-CPU load and a flag test per context switch.
+ * Kernel threads, idle above all, keep whatever state the CPU has: they
+ * never return to user mode, the KML stubs handle interrupted kernel code,
+ * and a KML task that blocks and comes back on an otherwise idle CPU then
+ * costs no CR4 write and no LIDT.  (CR4 writes serialise the CPU, and under
+ * QEMU TCG a CR4.SMEP change flushes the whole software TLB.)  While a
+ * kernel thread runs in KML state SMEP is off; the page tables it runs on
+ * are the lazily kept ones of the last user task, a KML task's.
  */
+#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/printk.h>
@@ -149,6 +157,44 @@ void kml_switch_cpu(bool on)
 		this_cpu_write(kml_cpu_active, 0);
 	}
 }
+
+/*
+ * __switch_to(), after "current" became @next, when this CPU is in KML
+ * state or @next is a KML task.  Interrupts are off.
+ */
+void kml_context_switch(struct task_struct *next)
+{
+	/* Lazy: a kernel thread runs in whatever state the CPU is in. */
+	if (next->flags & PF_KTHREAD)
+		return;
+	kml_switch_cpu(test_tsk_thread_flag(next, TIF_KML));
+}
+
+/*
+ * A CPU going offline must not keep the KML state a kernel thread left it
+ * in: when it comes back, its IDT and CR4 are the normal ones, and the
+ * per-CPU flag has to say so.  Runs on that CPU after the scheduler stopped
+ * putting user tasks on it.
+ */
+static int kml_cpu_offline(unsigned int cpu)
+{
+	local_irq_disable();
+	kml_switch_cpu(false);
+	local_irq_enable();
+	return 0;
+}
+
+static int __init kml_hotplug_init(void)
+{
+	int ret;
+
+	if (!kml_ready)
+		return 0;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "x86/kml:online",
+					NULL, kml_cpu_offline);
+	return ret < 0 ? ret : 0;
+}
+late_initcall(kml_hotplug_init);
 
 /* exec: the new executable decides, after the point of no return. */
 void kml_set_current(bool on)

@@ -41,8 +41,11 @@ struct kml_ist_stub {
 extern const struct kml_stub kml_idt_stub_table[256];
 extern const struct kml_ist_stub kml_ist_stub_table[3];
 
+struct task_struct;
+
 void kml_idt_setup(const gate_desc *idt);
 void kml_switch_cpu(bool on);
+void kml_context_switch(struct task_struct *next);
 void kml_set_current(bool on);
 
 /*
@@ -66,6 +69,7 @@ static __always_inline bool kml_cpu_is_active(void)
 
 static inline void kml_idt_setup(const gate_desc *idt) { }
 static inline void kml_switch_cpu(bool on) { }
+static inline void kml_context_switch(struct task_struct *next) { }
 static inline void kml_set_current(bool on) { }
 static inline void kml_fixup_bad_iret(struct pt_regs *regs) { }
 #endif /* CONFIG_KML */
