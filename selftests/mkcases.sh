@@ -62,6 +62,24 @@ printf 'bin:%s' "$rdigest" > "$out/revoked.desc"
 openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 \
 	-signer "$KEY" -inkey "$KEY" -in "$out/revoked.desc" -outform DER -out "$out/revoked.p7s"
 
+# kernel.kml.keyring=1: a second signing key whose certificate the trusted
+# key signed (the secondary keyring only admits such keys), its certificate
+# in DER for add_key(2), and a program stamped with it; plus the untrusted
+# key's self-signed certificate, which the secondary keyring must refuse.
+sec=$(mktemp -d); trap 'rm -rf "$sec"' EXIT
+openssl req -new -nodes -newkey rsa:2048 -keyout "$sec/key" -out "$sec/csr" \
+	-subj "/O=KML/CN=KML secondary test key" 2>/dev/null
+printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=digitalSignature' \
+	'subjectKeyIdentifier=hash' 'authorityKeyIdentifier=keyid' > "$sec/ext"
+openssl x509 -req -in "$sec/csr" -CA "$KEY" -CAkey "$KEY" -set_serial 0x4b4d4c02 \
+	-days 36500 -sha256 -extfile "$sec/ext" -out "$sec/crt" 2>/dev/null
+cat "$sec/key" "$sec/crt" > "$sec/pem"
+openssl x509 -in "$sec/crt" -outform DER -out "$out/secondary.der"
+openssl x509 -in "$UNTRUSTED_KEY" -outform DER -out "$out/untrusted.der"
+cp "$SAMPLES/hello-static.unstamped" "$out/secondary-signed"
+printf 'kml secondary keyring test' >> "$out/secondary-signed"
+"$STAMP" --key "$sec/pem" "$out/secondary-signed" >/dev/null
+
 # Broken stamps: one defect each.
 bad() {	# bad NAME [SOURCE]: a fresh stamped copy to break
 	stamped "$SAMPLES/${2:-hello-static}.unstamped" "bad-$1"

@@ -25,6 +25,9 @@
  *   timing     exec of a 2 MB stamped program, cache cold and warm (printed,
  *              not judged), and the unstamped copy
  *   etxtbsy    a running stamped program cannot be opened for writing
+ *   keyring    kernel.kml.keyring: a key that the builtin key signed, added
+ *              to .secondary_trusted_keys (a self-signed one is refused
+ *              there), counts with keyring=1 and not with 0, cache or not
  *   revoke     a stamp whose hash root adds to the .blacklist keyring (a
  *              signed "bin:<hash>" key) is refused, even when cached
  *
@@ -1146,7 +1149,8 @@ static void test_etxtbsy(void)
 
 /* ---- k. revocation through the .blacklist keyring ----------------------- */
 
-static long blacklist_keyring(void)
+/* The serial of the system keyring called @name, from /proc/keys, or -1. */
+static long system_keyring(const char *name)
 {
 	char line[512];
 	long id = -1;
@@ -1156,11 +1160,16 @@ static long blacklist_keyring(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, " keyring ") && strstr(line, ".blacklist") &&
+		if (strstr(line, " keyring ") && strstr(line, name) &&
 		    sscanf(line, "%x", &serial) == 1)
 			id = serial;
 	fclose(f);
 	return id;
+}
+
+static long blacklist_keyring(void)
+{
+	return system_keyring(".blacklist:");
 }
 
 static ssize_t read_file(const char *path, char *buf, size_t len)
@@ -1233,6 +1242,57 @@ static void test_revoke(void)
 	    "revoke: hello-static (same code, another hash) still runs with Kml: 1");
 }
 
+/* ---- l. kernel.kml.keyring: the secondary trusted keyring ------------- */
+
+static void test_secondary(void)
+{
+#define SECPROG KDIR "/secondary-signed"
+	char der[4096], out[1024];
+	ssize_t len;
+	long kr, key;
+	int e, st, fd, logged;
+
+	kr = system_keyring(".secondary_trusted_keys");
+	/* Signed by a key that is in neither keyring yet: refused. */
+	fd = kmsg_open();
+	st = run(&root, SECPROG, NULL, out, sizeof(out), &e);
+	logged = kmsg_find(fd, SECPROG, "not in the trusted keyring", NULL);
+	tap(e == EPERM && logged,
+	    "keyring: a program signed by an unknown key is refused (EPERM, \"not in the trusted keyring\"; got %s)",
+	    e ? strerror(e) : "ran");
+
+	/* The secondary keyring takes only keys a builtin key vouches for. */
+	len = read_file(KDIR "/untrusted.der", der, sizeof(der));
+	errno = 0;
+	key = kr > 0 && len > 0 ?
+		syscall(SYS_add_key, "asymmetric", NULL, der, (size_t)len, kr) : 0;
+	e = errno;
+	tap(kr > 0 && key < 0,
+	    "keyring: a self-signed certificate is refused by .secondary_trusted_keys (%s)",
+	    kr <= 0 ? "no keyring" : key < 0 ? strerror(e) : "added");
+	len = read_file(KDIR "/secondary.der", der, sizeof(der));
+	errno = 0;
+	key = kr > 0 && len > 0 ?
+		syscall(SYS_add_key, "asymmetric", NULL, der, (size_t)len, kr) : -1;
+	e = errno;
+	tap(key > 0, "keyring: a certificate signed by the builtin key joins .secondary_trusted_keys (%s)",
+	    key > 0 ? "ok" : strerror(e));
+
+	/* keyring=0: the builtin keys only, so still refused. */
+	st = run(&root, SECPROG, NULL, out, sizeof(out), &e);
+	tap(e == EPERM, "keyring: with kernel.kml.keyring=0 the secondary key does not count (%s)",
+	    e ? strerror(e) : "ran");
+	tap(set_sysctl("keyring", "1") == 0 && hello(SECPROG, 1),
+	    "keyring: with kernel.kml.keyring=1 the program runs with Kml: 1");
+	/* Back to 0: the cached verdict must not outlive the knob. */
+	st = set_sysctl("keyring", "0");
+	if (!st)
+		run(&root, SECPROG, NULL, out, sizeof(out), &e);
+	tap(!st && e == EPERM,
+	    "keyring: back to kernel.kml.keyring=0 it is refused again, cache or not (%s)",
+	    e ? strerror(e) : "ran");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1257,6 +1317,7 @@ int main(void)
 	test_cache();
 	test_timing();
 	test_etxtbsy();
+	test_secondary();
 	test_revoke();	/* last: a revocation lasts until reboot */
 
 	restore_sysctls();
