@@ -20,8 +20,9 @@
  *
  * Where the kernel would ignore a setuid bit, it ignores the stamp too:
  * nosuid mounts, no_new_privs, a tracer without CAP_SYS_PTRACE, a fs_struct
- * shared with another process.  The program then runs in ring 3 and one
- * (rate-limited) log line says why.
+ * shared with another process - and where a restriction the process asked
+ * for would not hold at CPL 0 (PR_SET_TSC).  The program then runs in
+ * ring 3 and one (rate-limited) log line says why.
  */
 #define pr_fmt(fmt) "kml: " fmt
 
@@ -112,6 +113,12 @@ const char *kml_trust_demote_reason(const struct linux_binprm *bprm)
 		return "traced by a process without CAP_SYS_PTRACE";
 	if (bprm->unsafe & LSM_UNSAFE_SHARE)
 		return "fs_struct shared with another process (CLONE_FS)";
+	/*
+	 * PR_SET_TSC survives exec, but CR4.TSD makes RDTSC fault only above
+	 * CPL 0: whoever asked for it gets it by staying in ring 3.
+	 */
+	if (test_thread_flag(TIF_NOTSC))
+		return "PR_SET_TSC made RDTSC fault, which it cannot at CPL 0";
 	return NULL;
 }
 

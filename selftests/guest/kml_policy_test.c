@@ -15,6 +15,7 @@
  *              the unstamped control can be
  *   nosuid     stamped program on a nosuid mount: ring 3, logged
  *   nnp        with no_new_privs: ring 3, logged
+ *   notsc      after PR_SET_TSC(PR_TSC_SIGSEGV): ring 3, logged
  *   traced     traced by a tracer without CAP_SYS_PTRACE: ring 3, logged;
  *              a root tracer does not demote
  *   sysctl     kernel.kml.{allow,group,keyring,cache}: defaults, who gets
@@ -272,6 +273,7 @@ struct who {
 	int ngroups;		/* supplementary groups (setgroups) */
 	gid_t groups[2];
 	int nnp;		/* PR_SET_NO_NEW_PRIVS before exec */
+	int notsc;		/* PR_SET_TSC(PR_TSC_SIGSEGV) before exec */
 	char **envp;		/* NULL: an empty environment */
 };
 
@@ -281,6 +283,8 @@ static const struct who user = { .uid = USER_ID, .gid = USER_ID };
 /* In a child: become W.  0, or -1 with errno. */
 static int become(const struct who *w)
 {
+	if (w->notsc && prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0))
+		return -1;
 	if (w->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
 	if (w->uid || w->gid)
@@ -732,6 +736,19 @@ static void test_nnp(void)
 	w.nnp = 1;
 	tap(probe_demoted(&w, PROBE, "no_new_privs"),
 	    "nnp: with PR_SET_NO_NEW_PRIVS the stamped probe runs in ring 3; logged \"no_new_privs\"");
+}
+
+/*
+ * PR_SET_TSC survives exec but cannot make RDTSC fault at CPL 0: a process
+ * that asked for it keeps it by running the stamped program in ring 3.
+ */
+static void test_notsc(void)
+{
+	struct who w = root;
+
+	w.notsc = 1;
+	tap(probe_demoted(&w, PROBE, "PR_SET_TSC"),
+	    "notsc: after PR_SET_TSC(PR_TSC_SIGSEGV) the stamped probe runs in ring 3; logged \"PR_SET_TSC\"");
 }
 
 /* ---- f. traced --------------------------------------------------------- */
@@ -1312,6 +1329,7 @@ int main(void)
 	test_ptrace();
 	test_nosuid();
 	test_nnp();
+	test_notsc();
 	test_traced();
 	test_sysctl();
 	test_cache();

@@ -156,6 +156,34 @@ static void wild_jump(void)
 	_exit(0);
 }
 
+/*
+ * Restrictions that only exist above CPL 0 are refused in ring 0 rather
+ * than silently not applied: PR_SET_TSC (CR4.TSD) and CPUID faulting.
+ */
+static void test_prctl_modes(void)
+{
+	int r, e;
+
+	errno = 0;
+	r = prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
+	e = errno;
+	if (r == 0)
+		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
+	result(want_ring == 0 ? r == -1 && e == EINVAL : r == 0,
+	       "prctl: PR_SET_TSC(PR_TSC_SIGSEGV) %s in ring %d (%s)",
+	       want_ring ? "works" : "is refused with EINVAL", want_ring,
+	       r ? strerror(e) : "ok");
+	errno = 0;
+	r = syscall(SYS_arch_prctl, 0x1012 /* ARCH_SET_CPUID */, 0);
+	e = errno;
+	if (r == 0)
+		syscall(SYS_arch_prctl, 0x1012, 1);
+	result(want_ring == 0 ? r == -1 && e == ENODEV : r == 0 || e == ENODEV,
+	       "prctl: ARCH_SET_CPUID(0) %s in ring %d (%s)",
+	       want_ring ? "works where the CPU can fault CPUID" :
+	       "is refused with ENODEV", want_ring, r ? strerror(e) : "ok");
+}
+
 static void test_segv(void)
 {
 	int st = in_child(null_write);
@@ -1253,6 +1281,7 @@ int main(int argc, char **argv)
 	}
 	printf("# kml_ring0_test: ring %d, %d s per long test\n", want_ring, seconds);
 	test_privilege();
+	test_prctl_modes();
 	test_segv();
 	test_exceptions();
 	test_syscalls();
