@@ -229,7 +229,7 @@ static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
 	}
 	if (!cached) {
 		kml_signed_data_init(&sd, rd.size, ni.desc_off, digest);
-		/* NULL keyring: the builtin trusted keys only (the default). */
+		/* NULL (the default): the builtin trusted keys only. */
 		ret = verify_pkcs7_signature(&sd, sizeof(sd), d->sig,
 					     le32_to_cpu(d->sig_len),
 					     kml_trust_keyring(),

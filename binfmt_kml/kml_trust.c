@@ -46,6 +46,14 @@
 #include <linux/uidgid.h>
 #include <linux/verification.h>
 
+/* kernel.kml.allow */
+enum kml_allow {
+	KML_ALLOW_OFF = 0,	/* stamps are not looked at: everything ring 3 */
+	KML_ALLOW_ROOT = 1,	/* effective uid 0 (the default) */
+	KML_ALLOW_GROUP = 2,	/* root, or a member of kernel.kml.group */
+	KML_ALLOW_ALL = 3,	/* everyone */
+};
+
 static int kml_allow = KML_ALLOW_ROOT;
 static kgid_t kml_group = INVALID_GID;
 static int kml_keyring;
@@ -327,31 +335,21 @@ static int kml_group_handler(const struct ctl_table *table, int write,
 	return 0;
 }
 
-static int kml_keyring_handler(const struct ctl_table *table, int write,
-			       void *buf, size_t *lenp, loff_t *ppos)
-{
-	int val = READ_ONCE(kml_keyring);
-	int err = kml_dointvec(table, write, buf, lenp, ppos, &val);
-
-	if (err || !write)
-		return err;
-	if (val && !IS_ENABLED(CONFIG_SECONDARY_TRUSTED_KEYRING))
-		return -EINVAL;
-	WRITE_ONCE(kml_keyring, val);
-	/* A verdict reached with other keys no longer stands. */
-	kml_cache_flush();
-	return 0;
-}
-
-static int kml_cache_handler(const struct ctl_table *table, int write,
+/*
+ * kernel.kml.keyring and kernel.kml.cache (table->data): any write flushes
+ * the cache - a verdict reached with other keys no longer stands, and
+ * "write the cache knob" is also the way to flush it by hand.
+ */
+static int kml_flush_handler(const struct ctl_table *table, int write,
 			     void *buf, size_t *lenp, loff_t *ppos)
 {
-	int val = READ_ONCE(kml_cache_on);
+	int *knob = table->data;
+	int val = READ_ONCE(*knob);
 	int err = kml_dointvec(table, write, buf, lenp, ppos, &val);
 
 	if (err || !write)
 		return err;
-	WRITE_ONCE(kml_cache_on, val);
+	WRITE_ONCE(*knob, val);
 	kml_cache_flush();
 	return 0;
 }
@@ -373,15 +371,19 @@ static struct ctl_table kml_sysctls[] = {
 	},
 	{
 		.procname	= "keyring",
+		.data		= &kml_keyring,
 		.mode		= 0644,
-		.proc_handler	= kml_keyring_handler,
+		.proc_handler	= kml_flush_handler,
 		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
+		/* 1 (builtin + secondary) only where that keyring exists */
+		.extra2		= IS_ENABLED(CONFIG_SECONDARY_TRUSTED_KEYRING) ?
+				  SYSCTL_ONE : SYSCTL_ZERO,
 	},
 	{
 		.procname	= "cache",
+		.data		= &kml_cache_on,
 		.mode		= 0644,
-		.proc_handler	= kml_cache_handler,
+		.proc_handler	= kml_flush_handler,
 		.extra1		= SYSCTL_ZERO,
 		.extra2		= SYSCTL_ONE,
 	},
@@ -395,15 +397,10 @@ static int __init kml_trust_init(void)
 
 	/* arch/x86/kernel/kml.c made the directory (earlier in link order). */
 	dir = debugfs_lookup("kml", NULL);
-	if (dir) {
-		debugfs_create_file("stamp_cache", 0444, dir, NULL,
-				    &kml_cache_fops);
-		dput(dir);	/* the lookup's reference */
-	} else {
-		dir = debugfs_create_dir("kml", NULL);
-		debugfs_create_file("stamp_cache", 0444, dir, NULL,
-				    &kml_cache_fops);
-	}
+	debugfs_create_file("stamp_cache", 0444,
+			    dir ?: debugfs_create_dir("kml", NULL), NULL,
+			    &kml_cache_fops);
+	dput(dir);	/* the lookup's reference, if any */
 
 	if (kml_cmdline_off)
 		pr_info("off (kml=off on the kernel command line): stamped programs run in ring 3\n");

@@ -17,14 +17,6 @@ struct linux_binprm;
 
 #ifdef CONFIG_KML
 
-/* kernel.kml.allow */
-enum kml_allow {
-	KML_ALLOW_OFF = 0,	/* stamps are not looked at: everything ring 3 */
-	KML_ALLOW_ROOT = 1,	/* effective uid 0 (the default) */
-	KML_ALLOW_GROUP = 2,	/* root, or a member of kernel.kml.group */
-	KML_ALLOW_ALL = 3,	/* everyone */
-};
-
 bool kml_trust_enabled(void);
 const char *kml_trust_demote_reason(const struct linux_binprm *bprm);
 struct key *kml_trust_keyring(void);

@@ -142,7 +142,10 @@ void kml_switch_cpu(bool on)
 
 	if (this_cpu_read(kml_cpu_active) == on)
 		return;
-	/* Kernel threads never run at CPL 0 with the KML IDT (copy_thread). */
+	/*
+	 * Never switched on for a kernel thread: they carry no TIF_KML
+	 * (copy_thread), and kml_context_switch() leaves their state alone.
+	 */
 	if (on && WARN_ON_ONCE(current->flags & PF_KTHREAD))
 		return;
 	if (on) {
