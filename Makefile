@@ -188,20 +188,20 @@ $(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c selftests/guest/kml_status.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 # Stamped by mkcases.sh; -dyn is glibc's ld.so + libc + libpthread.
-$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h \
+$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h \
 		elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h \
+$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h \
 		elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_status.h
+$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 # The trust-policy driver (unstamped, root); what it preloads into a
 # stamped program; a > 2 MB program (stamped by mkcases.sh) for exec timing.
-$(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h
+$(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c

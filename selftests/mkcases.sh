@@ -13,6 +13,7 @@ out=$1
 : "${STAMP:?}" "${KEY:?}" "${UNTRUSTED_KEY:?}" "${SAMPLES:?}" "${SELFTESTS:?}"
 rm -rf "$out"
 mkdir -p "$out"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 field() { "$STAMP" --show "$1" | sed -n "s/^$2: //p"; }
 # show_field TEXT NAME: one field of a --show output already in hand
@@ -26,6 +27,12 @@ poke() {
 }
 le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 stamped() { cp "$1" "$out/$2"; "$STAMP" --key "$KEY" "$out/$2" >/dev/null; }
+# cms_sign IN OUT: the trusted key's detached PKCS#7 over IN, in the shape
+# kml-stamp makes (no certificates, no signed attributes, SHA-256).
+cms_sign() {
+	openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 \
+		-signer "$KEY" -inkey "$KEY" -in "$1" -outform DER -out "$2"
+}
 
 # The programs, stamped and not.
 for p in hello-static hello-dyn segv spin kml_bench; do
@@ -53,32 +60,28 @@ cp "$SELFTESTS/kml-big" "$out/big.unstamped"
 cp "$SAMPLES/hello-static.unstamped" "$out/revoked"
 printf 'kml revocation test' >> "$out/revoked"
 "$STAMP" --key "$KEY" "$out/revoked" >/dev/null
-# (kml-stamp --show's file-digest is the same digest, for a kml-stamp
-# without --hash)
-rdigest=$("$STAMP" --hash "$out/revoked" 2>/dev/null) || rdigest=$(field "$out/revoked" file-digest)
+rdigest=$("$STAMP" --hash "$out/revoked")
 rdigest=${rdigest%%[[:space:]]*}
 [[ $rdigest =~ ^[0-9a-f]{64}$ ]] || { echo "mkcases: no content hash for $out/revoked: '$rdigest'" >&2; exit 1; }
 printf 'bin:%s' "$rdigest" > "$out/revoked.desc"
-openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 \
-	-signer "$KEY" -inkey "$KEY" -in "$out/revoked.desc" -outform DER -out "$out/revoked.p7s"
+cms_sign "$out/revoked.desc" "$out/revoked.p7s"
 
 # kernel.kml.keyring=1: a second signing key whose certificate the trusted
 # key signed (the secondary keyring only admits such keys), its certificate
 # in DER for add_key(2), and a program stamped with it; plus the untrusted
 # key's self-signed certificate, which the secondary keyring must refuse.
-sec=$(mktemp -d); trap 'rm -rf "$sec"' EXIT
-openssl req -new -nodes -newkey rsa:2048 -keyout "$sec/key" -out "$sec/csr" \
+openssl req -new -nodes -newkey rsa:2048 -keyout "$tmp/sec.key" -out "$tmp/sec.csr" \
 	-subj "/O=KML/CN=KML secondary test key" 2>/dev/null
 printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=digitalSignature' \
-	'subjectKeyIdentifier=hash' 'authorityKeyIdentifier=keyid' > "$sec/ext"
-openssl x509 -req -in "$sec/csr" -CA "$KEY" -CAkey "$KEY" -set_serial 0x4b4d4c02 \
-	-days 36500 -sha256 -extfile "$sec/ext" -out "$sec/crt" 2>/dev/null
-cat "$sec/key" "$sec/crt" > "$sec/pem"
-openssl x509 -in "$sec/crt" -outform DER -out "$out/secondary.der"
+	'subjectKeyIdentifier=hash' 'authorityKeyIdentifier=keyid' > "$tmp/sec.ext"
+openssl x509 -req -in "$tmp/sec.csr" -CA "$KEY" -CAkey "$KEY" -set_serial 0x4b4d4c02 \
+	-days 36500 -sha256 -extfile "$tmp/sec.ext" -out "$tmp/sec.crt" 2>/dev/null
+cat "$tmp/sec.key" "$tmp/sec.crt" > "$tmp/sec.pem"
+openssl x509 -in "$tmp/sec.crt" -outform DER -out "$out/secondary.der"
 openssl x509 -in "$UNTRUSTED_KEY" -outform DER -out "$out/untrusted.der"
 cp "$SAMPLES/hello-static.unstamped" "$out/secondary-signed"
 printf 'kml secondary keyring test' >> "$out/secondary-signed"
-"$STAMP" --key "$sec/pem" "$out/secondary-signed" >/dev/null
+"$STAMP" --key "$tmp/sec.pem" "$out/secondary-signed" >/dev/null
 
 # Broken stamps: one defect each.
 bad() {	# bad NAME [SOURCE]: a fresh stamped copy to break
@@ -114,7 +117,6 @@ dd if="$src" of="$f" bs=1 skip="$(field "$src" desc-offset)" seek="$d" count="$(
 # --- Forgeries of the signature and of what it signs (need the trusted key,
 # hence made here and not committed).  Helpers: rdu FILE OFF BYTES reads a
 # little-endian number; hex2bin; le64h N (16 hex digits, little-endian).
-tmp=$(mktemp -d)
 rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
 hex2bin() { printf "$(sed 's/\(..\)/\\x\1/g' <<< "$1")"; }
 le64h() { local i s=""; for i in 0 1 2 3 4 5 6 7; do s+=$(printf %02x $(($1 >> (8 * i) & 255))); done; echo "$s"; }
@@ -126,12 +128,6 @@ put_sig() {
 	{ printf 'KMLSTAMP\x01\x00\x01\x01'; hex2bin "$(le64h "$len" | cut -c1-8)"
 	  cat "$2"; head -c $((1024 - len)) /dev/zero; } > "$tmp/desc"
 	dd if="$tmp/desc" of="$1" bs=1 seek="$d" conv=notrunc status=none
-}
-# cms_sign IN OUT: the trusted key's detached PKCS#7 over IN, in the shape
-# kml-stamp makes (no certificates, no signed attributes, SHA-256).
-cms_sign() {
-	openssl cms -sign -binary -noattr -nocerts -nosmimecap -md sha256 \
-		-signer "$KEY" -inkey "$KEY" -in "$1" -outform DER -out "$2"
 }
 # sign OUT MAGIC SIZE DESC_OFF DIGEST: cms_sign over a statement (struct
 # kml_signed_data) built here from its four fields.
@@ -230,7 +226,6 @@ bad namesz-huge;   poke "$f" "$n" ff ff ff ff
 bad phentsize;     poke "$f" 54 20 00
 bad phnum;         poke "$f" 56 00 00
 bad phoff;         poke "$f" 32 $(le64 "$size")
-rm -rf "$tmp"
 
 # The committed fuzz seeds (selftests/fuzz-corpus/, a tiny program that
 # exits 0; signed with a key no test kernel trusts) run too, as corpus/NAME.

@@ -42,20 +42,7 @@
 #include <unistd.h>
 
 #include "kml_status.h"
-
-static int test_no;
-
-static void tap(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d ", ok ? "" : "not ", ++test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
+#include "kml_tap.h"
 
 /*
  * Runs argv; collects stdout (and stderr) into out, returns wait status.

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "kml_status.h"
+#include "kml_tap.h"
 
 #define KDIR		"/kml"
 #define PROBE		KDIR "/kml-probe"
@@ -66,22 +67,6 @@
 #define OTHER_GID	2000
 #define FRESH_MS	40	/* a new file's ctime must be in the past */
 
-static int ntest, nfail;
-
-static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d ", ok ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		nfail++;
-}
 
 static void sleep_ms(long ms)
 {

@@ -44,27 +44,10 @@
 
 #include "kml_status.h"
 #include "kml_syscall.h"
+#include "kml_tap.h"
 
 static int want_ring;
 static int seconds = 3;
-static int ntest;
-static int nfail;
-
-static void result(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d ", ok ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		nfail++;
-}
 
 /* Run fn in a child; return its wait status. */
 static int in_child(void (*fn)(void))
@@ -116,22 +99,22 @@ static void test_privilege(void)
 {
 	int st;
 
-	result(kml_ring() == want_ring, "ring: %%cs says ring %d (want %d)", kml_ring(), want_ring);
-	result(kml_status() == (want_ring == 0), "ring: /proc/self/status Kml: %d",
+	tap(kml_ring() == want_ring, "ring: %%cs says ring %d (want %d)", kml_ring(), want_ring);
+	tap(kml_status() == (want_ring == 0), "ring: /proc/self/status Kml: %d",
 	       kml_status());
 	st = in_child(read_cr0);
 	if (want_ring == 0)
-		result(WIFEXITED(st) && WEXITSTATUS(st) == 42,
+		tap(WIFEXITED(st) && WEXITSTATUS(st) == 42,
 		       "privileged: mov %%cr0 works in ring 0 (%s)", describe(st));
 	else
-		result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+		tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 		       "privileged: mov %%cr0 gets SIGSEGV in ring 3 (%s)", describe(st));
 	st = in_child(cli_sti);
 	if (want_ring == 0)
-		result(WIFEXITED(st) && WEXITSTATUS(st) == 42,
+		tap(WIFEXITED(st) && WEXITSTATUS(st) == 42,
 		       "privileged: cli; sti works in ring 0 (%s)", describe(st));
 	else
-		result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+		tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 		       "privileged: cli gets SIGSEGV in ring 3 (%s)", describe(st));
 }
 
@@ -169,7 +152,7 @@ static void test_prctl_modes(void)
 	e = errno;
 	if (r == 0)
 		prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0);
-	result(want_ring == 0 ? r == -1 && e == EINVAL : r == 0,
+	tap(want_ring == 0 ? r == -1 && e == EINVAL : r == 0,
 	       "prctl: PR_SET_TSC(PR_TSC_SIGSEGV) %s in ring %d (%s)",
 	       want_ring ? "works" : "is refused with EINVAL", want_ring,
 	       r ? strerror(e) : "ok");
@@ -178,7 +161,7 @@ static void test_prctl_modes(void)
 	e = errno;
 	if (r == 0)
 		syscall(SYS_arch_prctl, 0x1012, 1);
-	result(want_ring == 0 ? r == -1 && e == ENODEV : r == 0 || e == ENODEV,
+	tap(want_ring == 0 ? r == -1 && e == ENODEV : r == 0 || e == ENODEV,
 	       "prctl: ARCH_SET_CPUID(0) %s in ring %d (%s)",
 	       want_ring ? "works where the CPU can fault CPUID" :
 	       "is refused with ENODEV", want_ring, r ? strerror(e) : "ok");
@@ -188,14 +171,14 @@ static void test_segv(void)
 {
 	int st = in_child(null_write);
 
-	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 	       "segv: *(int *)0 = 1 kills with SIGSEGV (%s)", describe(st));
 	st = in_child(kernel_read);
-	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 	       "segv: load from an unmapped kernel address kills with SIGSEGV (%s)",
 	       describe(st));
 	st = in_child(wild_jump);
-	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 	       "segv: call to address 0x10 kills with SIGSEGV (%s)", describe(st));
 }
 
@@ -276,14 +259,14 @@ static void test_exceptions(void)
 {
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 
-	result(sigaltstack(&ss, NULL) == 0, "sigaltstack: installed");
-	result(catch(SIGILL, do_ud2) == SIGILL, "exception: ud2 -> SIGILL, handler longjmps out");
-	result(catch(SIGFPE, do_div0) == SIGFPE, "exception: divide by zero -> SIGFPE");
-	result(catch(SIGTRAP, do_int3) == SIGTRAP, "exception: int3 -> SIGTRAP");
-	result(catch(SIGBUS, do_sigbus) == SIGBUS, "exception: access past EOF of a mapping -> SIGBUS");
-	result(catch(SIGSEGV, do_overflow) == SIGSEGV,
+	tap(sigaltstack(&ss, NULL) == 0, "sigaltstack: installed");
+	tap(catch(SIGILL, do_ud2) == SIGILL, "exception: ud2 -> SIGILL, handler longjmps out");
+	tap(catch(SIGFPE, do_div0) == SIGFPE, "exception: divide by zero -> SIGFPE");
+	tap(catch(SIGTRAP, do_int3) == SIGTRAP, "exception: int3 -> SIGTRAP");
+	tap(catch(SIGBUS, do_sigbus) == SIGBUS, "exception: access past EOF of a mapping -> SIGBUS");
+	tap(catch(SIGSEGV, do_overflow) == SIGSEGV,
 	       "exception: stack overflow -> SIGSEGV on the alternate stack");
-	result(kml_ring() == want_ring, "exception: still in ring %d after five handlers", want_ring);
+	tap(kml_ring() == want_ring, "exception: still in ring %d after five handlers", want_ring);
 }
 
 /* ---- 3. system calls ------------------------------------------------- */
@@ -334,13 +317,13 @@ static void test_syscalls(void)
 	if (pid == 0)
 		_exit(kml_ring() == want_ring ? 3 : 4);
 	ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 3;
-	result(ok, "fork: child runs in the same ring, wait reaps it");
+	tap(ok, "fork: child runs in the same ring, wait reaps it");
 
 	pid = vfork();
 	if (pid == 0)
 		_exit(5);
 	ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 5;
-	result(ok, "vfork");
+	tap(ok, "vfork");
 
 	ok = pipe(p) == 0;
 	pid = fork();
@@ -352,18 +335,18 @@ static void test_syscalls(void)
 	waitpid(pid, NULL, 0);
 	close(p[0]);
 	close(p[1]);
-	result(ok, "pipe between parent and child");
+	tap(ok, "pipe between parent and child");
 
 	futex_word = 0;
 	ok = pthread_create(&t, NULL, thread_fn, (void *)5L) == 0;
 	while (ok && !__atomic_load_n(&futex_word, __ATOMIC_SEQ_CST))
 		syscall(SYS_futex, &futex_word, FUTEX_WAIT, 0, NULL, NULL, 0);
 	ok = ok && pthread_join(t, &ret) == 0;
-	result(ok && (long)ret == 50 + want_ring && tls_value == 7,
+	tap(ok && (long)ret == 50 + want_ring && tls_value == 7,
 	       "clone thread: own TLS (%ld), futex wake, join", (long)ret);
 
 	st = in_child(threads_exit_group);
-	result(WIFEXITED(st) && WEXITSTATUS(st) == 7, "exit_group from a thread (%s)",
+	tap(WIFEXITED(st) && WEXITSTATUS(st) == 7, "exit_group from a thread (%s)",
 	       describe(st));
 
 	m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -372,7 +355,7 @@ static void test_syscalls(void)
 		memset(m, 0x5a, 3 * 4096);
 		ok = mprotect(m + 4096, 4096, PROT_READ) == 0 && m[4096] == 0x5a;
 	}
-	result(ok, "mmap + touch + mprotect");
+	tap(ok, "mmap + touch + mprotect");
 	if (m != MAP_FAILED) {
 		/* a write to the now read-only page must fault */
 		got_sig = 0;
@@ -385,18 +368,18 @@ static void test_syscalls(void)
 				m[4096] = 1;
 			signal(SIGSEGV, SIG_DFL);
 		}
-		result(got_sig == SIGSEGV && got_addr == m + 4096,
+		tap(got_sig == SIGSEGV && got_addr == m + 4096,
 		       "mprotect: write to a read-only page -> SIGSEGV at that address");
-		result(munmap(m, 3 * 4096) == 0, "munmap");
+		tap(munmap(m, 3 * 4096) == 0, "munmap");
 	} else {
-		result(0, "mprotect: (no mapping)");
-		result(0, "munmap: (no mapping)");
+		tap(0, "mprotect: (no mapping)");
+		tap(0, "munmap: (no mapping)");
 	}
 
 	signal(SIGUSR1, on_usr1);
 	handled = 0;
 	raise(SIGUSR1);
-	result(handled == SIGUSR1 && kml_ring() == want_ring,
+	tap(handled == SIGUSR1 && kml_ring() == want_ring,
 	       "signal handler runs and sigreturn comes back in ring %d", want_ring);
 
 	signal(SIGALRM, on_alarm);
@@ -408,7 +391,7 @@ static void test_syscalls(void)
 		while (!handled)
 			;	/* spin in user code until the timer signal */
 	}
-	result(handled == SIGALRM, "setitimer: SIGALRM interrupts a busy loop");
+	tap(handled == SIGALRM, "setitimer: SIGALRM interrupts a busy loop");
 
 	f = fopen("/proc/self/maps", "r");
 	ok = 0;
@@ -420,7 +403,7 @@ static void test_syscalls(void)
 				ok = 1;
 		fclose(f);
 	}
-	result(ok, "/proc/self/maps lists [stack]");
+	tap(ok, "/proc/self/maps lists [stack]");
 }
 
 /* ---- 6c. the direct-call entry (AT_SYSINFO, elfnote/kml_syscall.h) ---- */
@@ -454,23 +437,23 @@ static void test_direct(void)
 	long n;
 	pid_t pid;
 
-	result((entry != 0) == (want_ring == 0) && (!entry || entry >= (1UL << 63)),
+	tap((entry != 0) == (want_ring == 0) && (!entry || entry >= (1UL << 63)),
 	       "direct: AT_SYSINFO %s (%#lx)", want_ring ? "absent in ring 3" :
 	       "is a kernel address in ring 0", entry);
 	n = kml_syscall0(SYS_getppid);
-	result(n == getppid(), "direct: getppid %ld == getppid() %d", n, getppid());
-	result(kml_syscall1(SYS_close, -1) == -EBADF, "direct: close(-1) returns -EBADF");
+	tap(n == getppid(), "direct: getppid %ld == getppid() %d", n, getppid());
+	tap(kml_syscall1(SYS_close, -1) == -EBADF, "direct: close(-1) returns -EBADF");
 	ok = !pipe(p);
 	n = ok ? kml_syscall3(SYS_write, p[1], "direct", 6) : -1;
 	ok = ok && n == 6 && read(p[0], buf, sizeof(buf)) == 6 && !memcmp(buf, "direct", 6);
-	result(ok, "direct: write(2) to a pipe, read back");
+	tap(ok, "direct: write(2) to a pipe, read back");
 
 	/* A signal raised by the call itself is delivered on its return. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
 	direct_sigs = 0;
 	n = kml_syscall2(SYS_kill, getpid(), SIGUSR2);
-	result(n == 0 && direct_sigs == 1, "direct: kill(self) - handler ran on the return (%d)",
+	tap(n == 0 && direct_sigs == 1, "direct: kill(self) - handler ran on the return (%d)",
 	       (int)direct_sigs);
 
 	/* SA_RESTART: a blocked direct read, interrupted, is restarted. */
@@ -484,7 +467,7 @@ static void test_direct(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 	n = kml_syscall3(SYS_read, p[0], buf, 1);
 	waitpid(pid, &st, 0);
-	result(n == 1 && buf[0] == 'R' && direct_sigs == 1,
+	tap(n == 1 && buf[0] == 'R' && direct_sigs == 1,
 	       "direct: read interrupted by SIGALRM (SA_RESTART) restarts, gets its byte (n %ld, %d signal)",
 	       n, (int)direct_sigs);
 	close(p[0]);
@@ -501,7 +484,7 @@ static void test_direct(void)
 	usleep(20 * 1000);
 	kill(pid, SIGCONT);
 	ok = ok && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	result(ok, "direct: nanosleep stopped and continued is restarted, returns 0 (%s)",
+	tap(ok, "direct: nanosleep stopped and continued is restarted, returns 0 (%s)",
 	       describe(st));
 
 	/* Single-step through a direct call: the steps inside the entry's
@@ -530,7 +513,7 @@ static void test_direct(void)
 	}
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
 	ok = ok && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	result(ok && seen_entry, "direct: single-stepped into the entry (step %d), then ran on (%s)",
+	tap(ok && seen_entry, "direct: single-stepped into the entry (step %d), then ran on (%s)",
 	       steps, describe(st));
 }
 
@@ -624,7 +607,7 @@ static void test_redzone(void)
 		ncpu = 8;
 	stop_flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (stop_flag == MAP_FAILED || pipe(p)) {
-		result(0, "red zone: setup");
+		tap(0, "red zone: setup");
 		return;
 	}
 	*stop_flag = 0;
@@ -673,7 +656,7 @@ static void test_redzone(void)
 	}
 	close(p[0]);
 	close(p[1]);
-	result(ok && bad == 0 && after - before >= 1000,
+	tap(ok && bad == 0 && after - before >= 1000,
 	       "red zone: canaries below RSP on %d CPUs, %d runs corrupted, %lds, %ld interrupts",
 	       ncpu, bad, (long)(now.tv_sec - t0.tv_sec), after - before);
 }
@@ -747,7 +730,7 @@ static void test_fpu(void)
 	}
 	waitpid(a, &sa, 0);
 	waitpid(b, &sb, 0);
-	result(WIFEXITED(sa) && !WEXITSTATUS(sa) && WIFEXITED(sb) && !WEXITSTATUS(sb),
+	tap(WIFEXITED(sa) && !WEXITSTATUS(sa) && WIFEXITED(sb) && !WEXITSTATUS(sb),
 	       "fpu: %s registers survive preemption by another process on the same CPU",
 	       __builtin_cpu_supports("avx") ? "ymm0-15" : "xmm0-15");
 }
@@ -791,7 +774,7 @@ static void test_spin(const char *spin, const char *arg, const char *what)
 		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFSIGNALED(st) ||
 		    WTERMSIG(st) != SIGINT)
 			ok = 0;
-	result(ok && ticks >= 20,
+	tap(ok && ticks >= 20,
 	       "spin: %d %s loops (Kml: %d) on %d CPUs; this process still slept %ld times in 1 s; SIGINT ends them",
 	       ncpu, what, want_ring == 0, ncpu, ticks);
 }
@@ -829,8 +812,8 @@ static void test_ptrace(void)
 		if (r.orig_rax == SYS_getppid)
 			break;
 	}
-	result(ok && r.orig_rax == SYS_getppid, "ptrace: PTRACE_SYSCALL stops at getppid");
-	result(ok && r.cs == 0x33 && r.ss == 0x2b && r.rip < (1UL << 47),
+	tap(ok && r.orig_rax == SYS_getppid, "ptrace: PTRACE_SYSCALL stops at getppid");
+	tap(ok && r.cs == 0x33 && r.ss == 0x2b && r.rip < (1UL << 47),
 	       "ptrace: GETREGS shows an ordinary 64-bit process (cs %#llx ss %#llx rip %#llx)",
 	       r.cs, r.ss, r.rip);
 	/* Leave the syscall, then single-step a few instructions. */
@@ -846,10 +829,10 @@ static void test_ptrace(void)
 		}
 		steps++;
 	}
-	result(ok && steps == 20 && r.rip != rip0 && r.cs == 0x33,
+	tap(ok && steps == 20 && r.rip != rip0 && r.cs == 0x33,
 	       "ptrace: 20 single steps, each a SIGTRAP stop, rip moved (%#llx)", r.rip);
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
-	result(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	tap(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	       "ptrace: tracee continues and exits normally in ring %d (%s)", want_ring,
 	       describe(st));
 }
@@ -881,7 +864,7 @@ static void test_bad_iret(void)
 {
 	int st = in_child(bad_iret);
 
-	result(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
 	       "sigreturn to a non-canonical RIP -> SIGSEGV (%s)", describe(st));
 }
 
@@ -990,18 +973,18 @@ static void test_coredump(void)
 	}
 	if (write_proc("/proc/sys/kernel/core_pattern", "/tmp/kml-core.%p") ||
 	    write_proc("/proc/sys/fs/suid_dumpable", "0")) {
-		result(0, "coredump: cannot set core_pattern and suid_dumpable");
+		tap(0, "coredump: cannot set core_pattern and suid_dumpable");
 		return;
 	}
 	/* A ring-0 program is not dumpable (as if set-uid); a ring-3 one is. */
 	len = exec_and_dump(buf, sizeof(buf), &st);
 	if (want_ring == 0)
-		result(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV &&
+		tap(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV &&
 		       !WCOREDUMP(st) && len < 0,
 		       "coredump: at suid_dumpable 0 a ring-0 SIGSEGV leaves no core (%s, core %zd bytes)",
 		       describe(st), len);
 	else
-		result(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && len > 0,
+		tap(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && len > 0,
 		       "coredump: at suid_dumpable 0 a ring-3 SIGSEGV dumps core (%s, %zd bytes)",
 		       describe(st), len);
 
@@ -1010,7 +993,7 @@ static void test_coredump(void)
 	len = exec_and_dump(buf, sizeof(buf), &st);
 	write_proc("/proc/sys/fs/suid_dumpable", saved);
 	r = len > 0 ? core_regs(buf, (size_t)len) : NULL;
-	result(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && r && r->cs == 0x33 &&
+	tap(st != -1 && WIFSIGNALED(st) && WCOREDUMP(st) && r && r->cs == 0x33 &&
 	       r->ss == 0x2b && r->rip > 0 && r->rip < (1UL << 47),
 	       "coredump: at suid_dumpable 2, SIGSEGV dumps a well-formed ELF core, NT_PRSTATUS cs %#llx ss %#llx (%s, %zd bytes)",
 	       r ? r->cs : 0ULL, r ? r->ss : 0ULL, describe(st), len);
@@ -1040,21 +1023,21 @@ static void test_cpu_state(void)
 
 	for (i = 0; i < ncpu && i < 8; i++) {
 		if (read_kml_cpu(i, line, sizeof(line))) {
-			result(0, "cpu state: /sys/kernel/debug/kml/cpu readable");
+			tap(0, "cpu state: /sys/kernel/debug/kml/cpu readable");
 			return;
 		}
 		if (want_ring == 0)
 			snprintf(want, sizeof(want), "cpu %d kml 1 smep 0 smap 1 idt kml", i);
 		else
 			snprintf(want, sizeof(want), "cpu %d kml 0 smep 1 smap 1 idt normal", i);
-		result(!strcmp(line, want), "cpu state: a %s task on CPU %d sees \"%s\"",
+		tap(!strcmp(line, want), "cpu state: a %s task on CPU %d sees \"%s\"",
 		       want_ring ? "normal" : "KML", i, line);
 	}
 	if (want_ring == 0) {
 		unsigned long cr4;
 
 		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-		result((cr4 & (1UL << 21)) && !(cr4 & (1UL << 20)),
+		tap((cr4 & (1UL << 21)) && !(cr4 & (1UL << 20)),
 		       "cpu state: CR4 read in ring 0 has SMAP on, SMEP off (%#lx)", cr4);
 	}
 	{
@@ -1092,12 +1075,12 @@ static int paging(void)
 	unsigned long *m;
 
 	printf("TAP version 13\n1..3\n");
-	result(kml_ring() == want_ring, "paging: running in ring %d", want_ring);
+	tap(kml_ring() == want_ring, "paging: running in ring %d", want_ring);
 	m = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
-		result(0, "paging: mmap %ld MB: %s", pages / 256, strerror(errno));
-		result(0, "paging: (no mapping)");
+		tap(0, "paging: mmap %ld MB: %s", pages / 256, strerror(errno));
+		tap(0, "paging: (no mapping)");
 		return 1;
 	}
 	for (i = 0; i < pages; i++)
@@ -1106,9 +1089,9 @@ static int paging(void)
 	for (i = 0; i < pages; i++)
 		if (m[i * 512] != (0x6b6d6c00000000UL ^ (unsigned long)i))
 			bad++;
-	result(swapped > 32 * 1024, "paging: touched %ld MB with %ld MB available; %ld MB went to swap",
+	tap(swapped > 32 * 1024, "paging: touched %ld MB with %ld MB available; %ld MB went to swap",
 	       pages / 256, avail / 1024, swapped / 1024);
-	result(bad == 0, "paging: every page read back intact (%ld bad)", bad);
+	tap(bad == 0, "paging: every page read back intact (%ld bad)", bad);
 	return nfail ? 1 : 0;
 }
 
@@ -1220,9 +1203,9 @@ static int stress(const char *partner)
 			printf("# worker %d: %s\n", i, describe(st));
 		}
 	}
-	result(ok, "stress: 3 fork/fault/mmap/syscall workers (2 in ring %d, 1 in ring %d) ran %ds and ended cleanly",
+	tap(ok, "stress: 3 fork/fault/mmap/syscall workers (2 in ring %d, 1 in ring %d) ran %ds and ended cleanly",
 	       want_ring, 3 - want_ring, seconds);
-	result(!lost && pings > 100,
+	tap(!lost && pings > 100,
 	       "stress: %ld signal round trips with a ring-%d partner, none lost",
 	       pings, 3 - want_ring);
 	return nfail ? 1 : 0;
@@ -1256,7 +1239,7 @@ int main(int argc, char **argv)
 		seconds = atoi(argv[3]);
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		printf("TAP version 13\n1..3\n");
-		result(kml_ring() == want_ring, "stress: running in ring %d", want_ring);
+		tap(kml_ring() == want_ring, "stress: running in ring %d", want_ring);
 		return stress(argv[4]);
 	}
 	if (argc < 2) {
@@ -1274,7 +1257,7 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n");
 	if (getenv("KML_ONLY_SPIN")) {
 		printf("1..3\n");
-		result(kml_ring() == want_ring, "ring: %%cs says ring %d (want %d)", kml_ring(), want_ring);
+		tap(kml_ring() == want_ring, "ring: %%cs says ring %d (want %d)", kml_ring(), want_ring);
 		test_spin(spin, NULL, "for(;;)");
 		test_redzone();
 		return nfail ? 1 : 0;
