@@ -1050,6 +1050,119 @@ static void test_cpu_state(void)
 	}
 }
 
+/* ---- 9b. page tables under PTI --------------------------------------- */
+
+/*
+ * Under PTI a KML task runs on its mm's kernel PGD (kml.c), whose user half
+ * PTI must leave executable -- also for PGD slots (512 GiB each) filled in
+ * after exec and in a fork child, whose PGD fork fills.  Were one poisoned
+ * with NX, the call below would fault for ever (the page is present): the
+ * alarm turns that into a failure.
+ */
+static int pti_enabled(void)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	int on = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5) && strstr(line, " pti"))
+			on = 1;
+	if (f)
+		fclose(f);
+	return on;
+}
+
+/* "mov $ret, %eax; ret" on a fresh RWX page in PGD slot "slot". */
+static int call_in_slot(int slot, int ret)
+{
+	void *want = (void *)((unsigned long)slot << 39);
+	unsigned char *p = mmap(want, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	int (*fn)(void) = (int (*)(void))p;
+
+	if (p != want)
+		return -1;
+	p[0] = 0xb8;
+	memcpy(p + 1, &ret, 4);
+	p[5] = 0xc3;
+	return fn();
+}
+
+/*
+ * Run fn in a child and wait at most 10 s: a child whose page tables are
+ * wrong may fault (SIGSEGV) or, a present page faulting for ever, not get
+ * as far as an alarm of its own.
+ */
+static const char *in_child_limited(void (*fn)(void), int *ok)
+{
+	pid_t pid = fork();
+	int i, st;
+
+	*ok = 0;
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	if (pid < 0)
+		return "fork failed";
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			*ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+			return describe(st);
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return "hung, killed after 10 s";
+}
+
+/* Slot 40 is new in this process, made after exec (and after fork). */
+static void slot_new(void)
+{
+	if (call_in_slot(40, 40) != 40)
+		_exit(1);
+}
+
+/* Slot 41 came with fork (the parent mapped it); slot 42 is new. */
+static void slot_inherited(void)
+{
+	if (((int (*)(void))(41UL << 39))() != 41 || call_in_slot(42, 42) != 42)
+		_exit(1);
+}
+
+static void test_page_tables(void)
+{
+	int pti = pti_enabled(), ok;
+	const char *how;
+	unsigned char *p;
+
+	if (want_ring == 0) {
+		unsigned long cr3;
+
+		__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+		tap(!(cr3 & (1UL << 12)),
+		    "page tables: the KML task runs on its kernel PGD (pti %s, CR3 %#lx)",
+		    pti ? "on" : "off", cr3);
+	}
+	how = in_child_limited(slot_new, &ok);
+	tap(ok, "page tables: code in a PGD slot mapped after exec runs (pti %s, %s)",
+	    pti ? "on" : "off", how);
+
+	p = mmap((void *)(41UL << 39), 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == (void *)(41UL << 39)) {
+		memcpy(p, "\xb8\x29\x00\x00\x00\xc3", 6);	/* mov $41, %eax; ret */
+		how = in_child_limited(slot_inherited, &ok);
+		munmap(p, 4096);
+	} else {
+		how = "mmap failed";
+		ok = 0;
+	}
+	tap(ok, "page tables: ... in a slot a fork child inherited, and a new one (%s)", how);
+}
+
 /* ---- 10. paging ------------------------------------------------------ */
 
 static long meminfo(const char *key)
@@ -1278,6 +1391,7 @@ int main(int argc, char **argv)
 	test_spin("/proc/self/exe", "sysspin", "getppid()");
 	test_redzone();
 	test_cpu_state();
+	test_page_tables();
 	printf("1..%d\n", ntest);
 	return nfail ? 1 : 0;
 }

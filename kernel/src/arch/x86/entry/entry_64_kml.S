@@ -225,14 +225,17 @@ SYM_CODE_END(kml_idt_stubs)
  *
  * Assumes: pt_regs of the task at RSP, interrupts off, kernel GS and CR3.
  * Leaves: every register the task's, EFLAGS the task's with AC set (SMAP,
- * see kml.c), RSP the task's, user GS and CR3, interrupts on from the JMP.
+ * see kml.c), RSP the task's, user GS, the kernel CR3 (under PTI a KML
+ * task runs on its kernel page tables, see kml.c), interrupts on from the
+ * JMP.
  * "sti" holds interrupts off for one more instruction (the STI shadow), so
  * no interrupt sees the kernel RIP of the JMP with the user's RSP and GS;
  * an NMI may, and the IST prologues above move it past the JMP.
  *
  * Skipped compared with SYSRET (the task runs at CPL 0 and can read kernel
  * memory anyway, so these protect nothing from it): STACKLEAK erasing and
- * CLEAR_CPU_BUFFERS (VERW).  Kept: IBRS_EXIT, the PTI CR3 switch.
+ * CLEAR_CPU_BUFFERS (VERW); under PTI, the trampoline stack and the switch
+ * to the user CR3.  Kept: IBRS_EXIT.
  */
 SYM_CODE_START(kml_syscall_return)
 	UNWIND_HINT_REGS
@@ -250,14 +253,10 @@ SYM_CODE_START(kml_syscall_return)
 	 */
 	btrq	$X86_EFLAGS_IF_BIT, 4*8(%rsp)
 	orq	$X86_EFLAGS_AC, 4*8(%rsp)
-#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
-	ALTERNATIVE "", "jmp .Lkml_pti_return", X86_FEATURE_PTI
-#endif
 	popq	%rdi
 	addq	$3*8, %rsp		/* orig_ax, RIP (in RCX), CS */
 	popfq
 	popq	%rsp
-.Lkml_swapgs_sti_jmp:
 	swapgs
 	sti
 SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
@@ -265,24 +264,6 @@ SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
 	jmp	*%rcx
 	int3
 
-#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
-.Lkml_pti_return:
-	/*
-	 * PTI: RDI, EFLAGS and RSP go to the trampoline stack, which stays
-	 * mapped after the switch to the user CR3.
-	 */
-	movq	%rsp, %rdi
-	movq	PER_CPU_VAR(cpu_tss_rw + TSS_sp0), %rsp
-	UNWIND_HINT_END_OF_STACK
-	pushq	5*8(%rdi)		/* RSP */
-	pushq	4*8(%rdi)		/* EFLAGS */
-	pushq	(%rdi)			/* RDI */
-	SWITCH_TO_USER_CR3_STACK scratch_reg=%rdi
-	popq	%rdi
-	popfq
-	popq	%rsp
-	jmp	.Lkml_swapgs_sti_jmp
-#endif
 SYM_CODE_END(kml_syscall_return)
 
 /*

@@ -40,6 +40,7 @@
 #include <asm/cpu_entry_area.h>
 #include <asm/desc.h>
 #include <asm/kml.h>
+#include <asm/pgtable.h>
 #include <asm/text-patching.h>
 #include <asm/tlbflush.h>
 
@@ -199,12 +200,82 @@ static int __init kml_hotplug_init(void)
 }
 late_initcall(kml_hotplug_init);
 
+#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
+/*
+ * PTI gives each mm a kernel and a user PGD, and makes the user half of the
+ * kernel one NX (__pti_set_user_pgtbl()), so that a return to user mode that
+ * forgot to switch CR3 faults at once.  KML code runs at CPL 0 and may use
+ * the kernel PGD instead: its exits keep the kernel CR3 (entry_64.S,
+ * entry_64_kml.S) and its entries find it already loaded (calling.h), so a
+ * KML system call or interrupt writes CR3 not at all -- under PTI the CR3
+ * writes and the TLB refills after them are most of a system call's cost.
+ * The price is that code of a KML mm may be executed from the kernel page
+ * tables, which is the point of KML; no other mm is affected.
+ *
+ * MM_CONTEXT_KML marks such an mm.  It is set at exec, before the task
+ * becomes a KML task, and fork copies it with the rest of mm->context (a
+ * KML parent's child is a KML task).
+ */
+static bool kml_pti_used __read_mostly;
+
+/*
+ * Called by PTI for each present user entry it writes into the user half
+ * of a kernel PGD.  Every PGD that gets such entries after boot is an
+ * mm's, from pgd_alloc(), which records the mm in its page (EFI, the
+ * identity maps and the real-mode trampoline write theirs without
+ * _PAGE_USER, with _PAGE_NOPTISHADOW or directly, at boot); nothing is
+ * looked up before the first KML exec.
+ */
+bool kml_pti_exempt(pgd_t *pgdp)
+{
+	struct mm_struct *mm;
+
+	if (!READ_ONCE(kml_pti_used))
+		return false;
+	mm = pgd_page_get_mm(virt_to_page(pgdp));
+	return mm && test_bit(MM_CONTEXT_KML, &mm->context.flags);
+}
+
+/*
+ * Mark the new mm of a task about to become a KML task, and take the NX
+ * PTI put on the user half of its kernel PGD back off (exec has mapped the
+ * stack and the ELF images already).  Under page_table_lock, which every
+ * PGD population takes: an entry written concurrently (GUP from another
+ * task) either sees the mark or is fixed here.  A stale NX translation in
+ * the TLB costs at most one spurious fault: the fault handler finds the
+ * page present and returns.
+ */
+static void kml_pti_mark_mm(struct mm_struct *mm)
+{
+	pgd_t *pgd = mm->pgd;
+	int i;
+
+	if (!boot_cpu_has(X86_FEATURE_PTI) || !(__supported_pte_mask & _PAGE_NX))
+		return;
+	WRITE_ONCE(kml_pti_used, true);
+	spin_lock(&mm->page_table_lock);
+	set_bit(MM_CONTEXT_KML, &mm->context.flags);
+	for (i = 0; pgdp_maps_userspace(pgd + i); i++) {
+		pgdval_t v = pgd_val(pgd[i]);
+
+		if ((v & (_PAGE_USER | _PAGE_PRESENT | _PAGE_NX)) ==
+		    (_PAGE_USER | _PAGE_PRESENT | _PAGE_NX))
+			WRITE_ONCE(pgd[i], native_make_pgd(v & ~_PAGE_NX));
+	}
+	spin_unlock(&mm->page_table_lock);
+}
+#else
+static inline void kml_pti_mark_mm(struct mm_struct *mm) { }
+#endif
+
 /* exec: the new executable decides, after the point of no return. */
 void kml_set_current(bool on)
 {
 	unsigned long flags;
 
 	on = on && kml_ready;
+	if (on)
+		kml_pti_mark_mm(current->mm);
 	local_irq_save(flags);
 	update_thread_flag(TIF_KML, on);
 	kml_switch_cpu(on);

@@ -9,6 +9,7 @@
 #ifndef __ASSEMBLY__
 #include <linux/percpu.h>
 #include <asm/desc_defs.h>
+#include <asm/pgtable_types.h>
 #include <asm/processor-flags.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
@@ -47,6 +48,9 @@ void kml_idt_setup(const gate_desc *idt);
 void kml_switch_cpu(bool on);
 void kml_context_switch(struct task_struct *next);
 void kml_set_current(bool on);
+#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
+bool kml_pti_exempt(pgd_t *pgdp);
+#endif
 
 /*
  * An IRET to a KML task faulted: the frame it was given carries the
@@ -72,6 +76,11 @@ static inline void kml_switch_cpu(bool on) { }
 static inline void kml_context_switch(struct task_struct *next) { }
 static inline void kml_set_current(bool on) { }
 static inline void kml_fixup_bad_iret(struct pt_regs *regs) { }
+
+static inline bool kml_pti_exempt(pgd_t *pgdp)
+{
+	return false;
+}
 #endif /* CONFIG_KML */
 #endif /* !__ASSEMBLY__ */
 #endif /* _ASM_X86_KML_H */
