@@ -241,9 +241,11 @@ bool kml_pti_exempt(pgd_t *pgdp)
  * PTI put on the user half of its kernel PGD back off (exec has mapped the
  * stack and the ELF images already).  Under page_table_lock, which every
  * PGD population takes: an entry written concurrently (GUP from another
- * task) either sees the mark or is fixed here.  A stale NX translation in
- * the TLB costs at most one spurious fault: the fault handler finds the
- * page present and returns.
+ * task) either sees the mark or is fixed here.  Then the TLB is flushed:
+ * the kernel has touched some of the new pages already (padzero() clears
+ * the end of the data segment), and a translation cached with NX would
+ * make the first instruction fetch from such a page fault -- for a
+ * present page, the fault handler calls that an access error: SIGSEGV.
  */
 static void kml_pti_mark_mm(struct mm_struct *mm)
 {
@@ -263,6 +265,7 @@ static void kml_pti_mark_mm(struct mm_struct *mm)
 			WRITE_ONCE(pgd[i], native_make_pgd(v & ~_PAGE_NX));
 	}
 	spin_unlock(&mm->page_table_lock);
+	flush_tlb_mm(mm);
 }
 #else
 static inline void kml_pti_mark_mm(struct mm_struct *mm) { }
