@@ -196,12 +196,12 @@ $(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/gues
 		elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h
+$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h selftests/guest/kml_spawn.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 # The trust-policy driver (unstamped, root); what it preloads into a
 # stamped program; a > 2 MB program (stamped by mkcases.sh) for exec timing.
-$(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h
+$(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h selftests/guest/kml_spawn.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c

@@ -41,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kml_spawn.h"
 #include "kml_status.h"
 #include "kml_tap.h"
 
@@ -54,42 +55,19 @@ static int run_kml(char *const argv[], char *out, size_t outsz,
 {
 	char st[64];
 	siginfo_t si;
-	int pfd[2], epfd[2], status = -1, e = 0;
-	size_t n = 0;
-	ssize_t r;
-	pid_t pid;
+	int status = -1;
+	pid_t pid = kml_spawn(argv[0], argv, environ, NULL, NULL, out, outsz,
+			      exec_errno);
 
-	if (pipe(pfd) || pipe2(epfd, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		close(epfd[0]);
-		execv(argv[0], argv);
-		e = errno;
-		(void)!write(epfd[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(pfd[1]);
-	close(epfd[1]);
-	while (n + 1 < outsz && (r = read(pfd[0], out + n, outsz - 1 - n)) > 0)
-		n += r;
-	out[n] = 0;
-	close(pfd[0]);
-	if (read(epfd[0], &e, sizeof(e)) != sizeof(e))
-		e = 0;
-	close(epfd[0]);
-	if (kml) {
+	if (kml)
 		*kml = -1;
-		if (waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0) {
-			snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
-			*kml = kml_status_of(st);
-		}
+	if (pid < 0)
+		return -1;
+	if (kml && waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0) {
+		snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
+		*kml = kml_status_of(st);
 	}
 	waitpid(pid, &status, 0);
-	*exec_errno = e;
 	return status;
 }
 

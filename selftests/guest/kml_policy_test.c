@@ -56,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kml_spawn.h"
 #include "kml_status.h"
 #include "kml_tap.h"
 
@@ -292,6 +293,18 @@ static void split(const char *path, char *buf, char **argv, int max)
 	argv[n] = NULL;
 }
 
+/* kml_spawn()'s prepare: become W, or say why not. */
+static int become_or_say(const void *arg)
+{
+	const struct who *w = arg;
+
+	if (!become(w))
+		return 0;
+	printf("cannot become uid %d gid %d: %s\n", (int)w->uid, (int)w->gid,
+	       strerror(errno));
+	return -1;
+}
+
 /*
  * Runs PATH ARGS as W; collects stdout and stderr into OUT; returns the
  * wait status and the exec's errno in *exec_errno (0: the exec worked).
@@ -302,53 +315,15 @@ static int run(const struct who *w, const char *path, const char *args,
 {
 	static char *const no_env[] = { NULL };
 	char abuf[256], *argv[16];
-	int pfd[2], epfd[2], status = -1, e = 0;
-	size_t n = 0;
-	ssize_t r;
+	int status = -1;
 	pid_t pid;
 
 	snprintf(abuf, sizeof(abuf), "%s", args ? args : "");
 	split(path, abuf, argv, 16);
-	out[0] = 0;
-	*exec_errno = 0;
-	if (pipe(pfd))
-		return -1;
-	if (pipe2(epfd, O_CLOEXEC)) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		close(epfd[0]);
-		if (become(w)) {
-			printf("cannot become uid %d gid %d: %s\n", (int)w->uid,
-			       (int)w->gid, strerror(errno));
-			fflush(stdout);
-			_exit(125);
-		}
-		execve(path, argv, w->envp ? w->envp : no_env);
-		e = errno;
-		(void)!write(epfd[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(pfd[1]);
-	close(epfd[1]);
-	while (pid > 0 && n + 1 < outsz &&
-	       (r = read(pfd[0], out + n, outsz - 1 - n)) > 0)
-		n += r;
-	out[n] = 0;
-	close(pfd[0]);
-	if (pid < 0 || read(epfd[0], &e, sizeof(e)) != sizeof(e))
-		e = 0;
-	close(epfd[0]);
+	pid = kml_spawn(path, argv, w->envp ? w->envp : no_env, become_or_say, w,
+			out, outsz, exec_errno);
 	if (pid > 0)
 		waitpid(pid, &status, 0);
-	*exec_errno = e;
 	return status;
 }
 
