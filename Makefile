@@ -180,7 +180,8 @@ $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
 
 SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
-	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big
+	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
+	$(SELFTESTS)/kml_ptrace_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -204,6 +205,12 @@ $(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_
 $(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h selftests/guest/kml_spawn.h
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
+# Tests on the kernel's kselftest harness (from the unpacked tree); the
+# harness itself is not -Wextra clean.
+HARNESS := $(KTREE)/tools/testing/selftests
+$(SELFTESTS)/kml_ptrace_test: selftests/guest/kml_ptrace_test.c | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<

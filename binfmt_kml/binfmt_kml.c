@@ -19,8 +19,9 @@
  * still run the program in ring 3 (kernel.kml.allow, nosuid, no_new_privs,
  * an unprivileged tracer), with one log line saying why.  A program that
  * does get ring 0 is treated like a setuid-root one: AT_SECURE, so ld.so
- * ignores LD_PRELOAD and friends, and non-dumpable (suid_dumpable), so
- * only CAP_SYS_PTRACE may attach to it or write its memory.  With
+ * ignores LD_PRELOAD and friends, and non-dumpable (suid_dumpable); and
+ * only CAP_SYS_PTRACE in the initial user namespace may attach to it or
+ * open its memory, even after it drops root or becomes dumpable.  With
  * kernel.kml.allow=0 this handler steps aside entirely.
  *
  * The file cannot change underneath us: exec has already denied write
@@ -268,6 +269,13 @@ static void kml_grant(struct linux_binprm *bprm)
 	 */
 	bprm->secureexec = 1;
 	bprm->interp_flags |= BINPRM_FLAGS_ENFORCE_NONDUMP;
+	/*
+	 * From the moment exec installs the new mm, only CAP_SYS_PTRACE may
+	 * attach to it or open its memory (kernel/ptrace.c), whatever the
+	 * dumpable flag says later: the thread flag is set only after the
+	 * point of no return, when /proc/PID/mem could already be opened.
+	 */
+	kml_mark_mm(bprm->mm);
 }
 
 static int load_kml_binary(struct linux_binprm *bprm)

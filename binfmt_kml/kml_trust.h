@@ -14,6 +14,8 @@
 struct inode;
 struct key;
 struct linux_binprm;
+struct mm_struct;
+struct task_struct;
 
 #ifdef CONFIG_KML
 
@@ -39,9 +41,25 @@ static inline void kml_stamp_forget(struct inode *inode)
 		__kml_stamp_forget(inode);
 }
 
+/*
+ * Arch hooks (arch/x86/kernel/kml.c).  kml_mark_mm() marks the new mm of
+ * an exec that was granted ring 0, before exec makes it visible to anyone
+ * else; kml_task_protected() is true for a task whose code runs, or is
+ * about to run, at CPL 0 (its thread flag, or its mm's mark).  Attach-mode
+ * ptrace access to such a task needs CAP_SYS_PTRACE in the initial user
+ * namespace (kernel/ptrace.c).
+ */
+void kml_mark_mm(struct mm_struct *mm);
+bool kml_task_protected(struct task_struct *t);
+
 #else
 
 static inline void kml_stamp_forget(struct inode *inode) { }
+
+static inline bool kml_task_protected(struct task_struct *t)
+{
+	return false;
+}
 
 #endif /* CONFIG_KML */
 

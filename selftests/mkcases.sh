@@ -47,6 +47,9 @@ cp "$SAMPLES/hello-static.nonote" "$out/"
 stamped "$SELFTESTS/kml-probe" kml-probe
 cp "$SELFTESTS/kml-probe" "$out/kml-probe.unstamped"
 cp "$SELFTESTS/kml_exec_test" "$out/"
+# Attach-mode access to a ring-0 process that dropped root
+# (selftests/guest/kml_ptrace_test.c; its targets are kml-probe above).
+cp "$SELFTESTS/kml_ptrace_test" "$out/"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.

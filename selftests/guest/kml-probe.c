@@ -17,12 +17,21 @@
  *                                    (a shell's "cmd &" ignores SIGINT)
  *   kml-probe execfail PATH WANT     exec of PATH fails with EPERM, and
  *                                    afterwards my Kml: is still WANT
+ *   kml-probe drop UID DUMPABLE      become UID (all ids, no supplementary
+ *                                    groups) as a daemon does, then, unless
+ *                                    DUMPABLE is -1, prctl(PR_SET_DUMPABLE,
+ *                                    DUMPABLE); print "ready ADDR RING DUMP"
+ *                                    (the address of a word others may try
+ *                                    to change, the ring it now runs in, its
+ *                                    dumpable flag) and wait to be killed
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -64,6 +73,28 @@ static int check_value(const char *what)
 	if (!strcmp(what, "secure"))
 		return (int)getauxval(AT_SECURE);
 	return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* The word "drop" offers to ptrace and /proc/PID/mem (kml_ptrace_test). */
+static volatile unsigned long target_word = 0x4b4d4c;
+
+static int drop(uid_t uid, int dumpable)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid)) {
+		printf("probe: FAIL drop to uid %u: %s\n", uid, strerror(errno));
+		return 1;
+	}
+	if (dumpable >= 0 && prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0)) {
+		printf("probe: FAIL PR_SET_DUMPABLE %d: %s\n", dumpable,
+		       strerror(errno));
+		return 1;
+	}
+	printf("ready %p %d %d\n", (void *)&target_word, kml_ring(),
+	       prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	fflush(stdout);
+	for (;;)
+		pause();
 }
 
 int main(int argc, char **argv)
@@ -118,6 +149,8 @@ int main(int argc, char **argv)
 		return verdict(got == want, "status after failed exec", got,
 			       want);
 	}
+	if (argc == 4 && !strcmp(argv[1], "drop"))
+		return drop(atoi(argv[2]), atoi(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of kml-probe.c\n");
 	return 2;
 }

@@ -2,8 +2,13 @@
 # Runs every guest test suite.  Each suite's TAP is framed by marker lines
 # that the host runner (selftests/check.sh) splits on:
 #   ==== KML-SUITE <name> ====   ...TAP...   ==== KML-END <name> ====
+# kmlsuites="a b" on the kernel command line (kml-qemu --append) runs only
+# those suites of the main boot: a quick loop while working on one of them.
 suite() {
 	name=$1; shift
+	if [ -n "${kmlsuites:-}" ]; then
+		case " $kmlsuites " in *" $name "*) ;; *) return 0 ;; esac
+	fi
 	echo "==== KML-SUITE $name ===="
 	"$@"
 	echo "==== KML-END $name ===="
@@ -142,6 +147,7 @@ cpu1)
 		/kml/kml_ring0_test-static.unstamped
 	echo 1 > /proc/sys/debug/exception-trace
 	suite bench-smoke bench_smoke
+	suite ptrace /kml/kml_ptrace_test
 	# Last: it revokes a stamp for the rest of this boot.
 	suite policy /kml/kml_policy_test
 	;;

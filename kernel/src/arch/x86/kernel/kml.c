@@ -29,6 +29,7 @@
  */
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/kml_trust.h>
 #include <linux/init.h>
 #include <linux/printk.h>
 #include <linux/percpu.h>
@@ -212,9 +213,9 @@ late_initcall(kml_hotplug_init);
  * The price is that code of a KML mm may be executed from the kernel page
  * tables, which is the point of KML; no other mm is affected.
  *
- * MM_CONTEXT_KML marks such an mm.  It is set at exec, before the task
- * becomes a KML task, and fork copies it with the rest of mm->context (a
- * KML parent's child is a KML task).
+ * MM_CONTEXT_KML marks such an mm.  kml_mark_mm() sets it when binfmt_kml
+ * grants ring 0 to an exec, before exec installs the mm, and fork copies
+ * it with the rest of mm->context (a KML parent's child is a KML task).
  */
 static bool kml_pti_used __read_mostly;
 
@@ -237,11 +238,12 @@ bool kml_pti_exempt(pgd_t *pgdp)
 }
 
 /*
- * Mark the new mm of a task about to become a KML task, and take the NX
+ * The new (marked) mm of a task about to become a KML task: take the NX
  * PTI put on the user half of its kernel PGD back off (exec has mapped the
- * stack and the ELF images already).  Under page_table_lock, which every
- * PGD population takes: an entry written concurrently (GUP from another
- * task) either sees the mark or is fixed here.  Then the TLB is flushed:
+ * stack and the ELF images already, maybe before kml_pti_used was set).
+ * Under page_table_lock, which every PGD population takes: an entry
+ * written concurrently either sees kml_pti_used or is fixed here.  Then
+ * the TLB is flushed:
  * the kernel has touched some of the new pages already (padzero() clears
  * the end of the data segment), and a translation cached with NX would
  * make the first instruction fetch from such a page fault -- for a
@@ -256,7 +258,6 @@ static void kml_pti_mark_mm(struct mm_struct *mm)
 		return;
 	WRITE_ONCE(kml_pti_used, true);
 	spin_lock(&mm->page_table_lock);
-	set_bit(MM_CONTEXT_KML, &mm->context.flags);
 	for (i = 0; pgdp_maps_userspace(pgd + i); i++) {
 		pgdval_t v = pgd_val(pgd[i]);
 
@@ -270,6 +271,30 @@ static void kml_pti_mark_mm(struct mm_struct *mm)
 #else
 static inline void kml_pti_mark_mm(struct mm_struct *mm) { }
 #endif
+
+/*
+ * binfmt_kml granted ring 0 to an exec whose new mm is @mm, not yet
+ * installed.  The mark is what kml_task_protected() looks at until the
+ * thread flag is set (and for as long as the mm lives: fork copies it with
+ * mm->context), and under PTI it also stops the NX poisoning of the mm's
+ * kernel PGD (kml_pti_mark_mm() fixes the entries made before).  An exec
+ * that fails before its point of no return frees @mm with the mark.
+ */
+void kml_mark_mm(struct mm_struct *mm)
+{
+	set_bit(MM_CONTEXT_KML, &mm->context.flags);
+}
+
+/*
+ * The task's code runs at CPL 0 (its thread flag), or will once its exec
+ * is through (its mm).  Called by __ptrace_may_access() under task_lock(),
+ * which keeps task->mm stable.
+ */
+bool kml_task_protected(struct task_struct *t)
+{
+	return test_tsk_thread_flag(t, TIF_KML) ||
+	       (t->mm && test_bit(MM_CONTEXT_KML, &t->mm->context.flags));
+}
 
 /* exec: the new executable decides, after the point of no return. */
 void kml_set_current(bool on)
