@@ -181,7 +181,7 @@ $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
 SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
-	$(SELFTESTS)/kml_ptrace_test
+	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -211,6 +211,11 @@ HARNESS := $(KTREE)/tools/testing/selftests
 $(SELFTESTS)/kml_ptrace_test: selftests/guest/kml_ptrace_test.c | kernel-tree
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
+# Stamped by mkcases.sh (and run unstamped as the control).
+$(SELFTESTS)/kml_fastpath_test: selftests/guest/kml_fastpath_test.c selftests/guest/kml_status.h \
+		elfnote/kml_syscall.h $(KML_LD) | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -Ielfnote -static -o $@ $< $(KMLLINK)
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<

@@ -2,8 +2,9 @@
 /*
  * kml_trust.h - the KML trust policy (fs/kml_trust.c): who may start
  * ring-0 processes, which keys count, and the per-inode cache of verified
- * stamps.  binfmt_kml is the only caller, except for kml_stamp_forget(),
- * which the VFS calls whenever a file is opened for writing.
+ * stamps; and the few hooks that generic code calls into KML (the VFS:
+ * kml_stamp_forget() whenever a file is opened for writing; ptrace and
+ * /proc: the arch hooks at the end).
  */
 #ifndef _LINUX_KML_TRUST_H
 #define _LINUX_KML_TRUST_H
@@ -15,6 +16,7 @@ struct inode;
 struct key;
 struct linux_binprm;
 struct mm_struct;
+struct seq_file;
 struct task_struct;
 
 #ifdef CONFIG_KML
@@ -52,6 +54,13 @@ static inline void kml_stamp_forget(struct inode *inode)
 void kml_mark_mm(struct mm_struct *mm);
 bool kml_task_protected(struct task_struct *t);
 
+/*
+ * /proc/PID/status (fs/proc/array.c): "Kml:" 1 when the task runs its code
+ * in ring 0, else 0; and "KmlSyscalls:", its system calls since exec and
+ * how many of them took the full path.
+ */
+void kml_task_status(struct seq_file *m, struct task_struct *t);
+
 #else
 
 static inline void kml_stamp_forget(struct inode *inode) { }
@@ -60,6 +69,8 @@ static inline bool kml_task_protected(struct task_struct *t)
 {
 	return false;
 }
+
+static inline void kml_task_status(struct seq_file *m, struct task_struct *t) { }
 
 #endif /* CONFIG_KML */
 

@@ -21,9 +21,13 @@
  *    keep data (the 128-byte red zone of a leaf function): step over it;
  *  - the call must be the two-byte "call *%rbx": a system call that is
  *    restarted after a signal resumes two bytes before the return address
- *    (the length of "syscall"), which must be this call, and RBX (kept
- *    across the call, like every register but RAX, RCX and R11) still
- *    holds the entry.
+ *    (the length of "syscall"), which must be this call, and RBX still
+ *    holds the entry;
+ *  - like a function call (and unlike "syscall"), the entry may clobber
+ *    RCX, R11, the argument registers RDI RSI RDX R10 R8 R9 and the
+ *    arithmetic flags: its fast return does not restore what the C
+ *    calling convention lets a callee change.  RBX, RBP, R12-R15 and RSP
+ *    are kept.  The asm below says so to the compiler.
  *
  * Header-only, no dependencies beyond <sys/auxv.h>; C99 or later, GCC or
  * Clang, x86-64.

@@ -3,10 +3,20 @@
  * kml_bench - system-call micro-benchmarks and one syscall-heavy workload.
  *
  *   kml_bench [--quick] LABEL
+ *   kml_bench --loop syscall|direct N
  *
  * Prints one CSV line per operation:
  *
  *   bench,LABEL,OPERATION,NS_PER_OP,ITERATIONS
+ *
+ * and, in ring 0, one per operation with the system calls it made and how
+ * many of them took the full path rather than the fast one ("KmlSyscalls:"
+ * in /proc/self/status; make check asserts on these, never on times):
+ *
+ *   path,LABEL,OPERATION,CALLS,FULL
+ *
+ * --loop makes N getppid calls through "syscall" or the direct-call entry
+ * (where there is none, "syscall"): the workload tools/kml-census traces.
  *
  * Build it once, stamp one copy, and run both copies in the same boot:
  * the ratio of the two columns is what KML buys.  Times are CLOCK_MONOTONIC
@@ -40,9 +50,25 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* "KmlSyscalls: CALLS FULL" of this thread; 0 0 outside ring 0. */
+static void kml_counts(unsigned long *calls, unsigned long *full)
+{
+	char line[256];
+	FILE *f = fopen("/proc/thread-self/status", "r");
+
+	*calls = *full = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "KmlSyscalls: %lu %lu", calls, full) == 2)
+			break;
+	fclose(f);
+}
+
 /* op() runs one operation and returns 0, or -1 on failure. */
 static void bench(const char *name, long iters, int (*op)(void))
 {
+	unsigned long c0, f0, c1, f1;
 	double t0, t1;
 	long i;
 
@@ -53,6 +79,7 @@ static void bench(const char *name, long iters, int (*op)(void))
 		failed = 1;
 		return;
 	}
+	kml_counts(&c0, &f0);
 	t0 = now_ns();
 	for (i = 0; i < iters; i++)
 		if (op()) {
@@ -61,7 +88,10 @@ static void bench(const char *name, long iters, int (*op)(void))
 			return;
 		}
 	t1 = now_ns();
+	kml_counts(&c1, &f1);
 	printf("bench,%s,%s,%.1f,%ld\n", label, name, (t1 - t0) / iters, iters);
+	if (c1)
+		printf("path,%s,%s,%lu,%lu\n", label, name, c1 - c0, f1 - f0);
 	fflush(stdout);
 }
 
@@ -213,6 +243,15 @@ int main(int argc, char **argv)
 {
 	double t0, t1;
 
+	if (argc == 4 && !strcmp(argv[1], "--loop")) {
+		long n = atol(argv[3]);
+		int direct = !strcmp(argv[2], "direct");
+
+		while (n-- > 0)
+			if (direct ? op_getppid_direct() : op_getppid())
+				return 1;
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--quick")) {
 		quick = 1;
 		argc--;

@@ -50,6 +50,9 @@ cp "$SELFTESTS/kml_exec_test" "$out/"
 # Attach-mode access to a ring-0 process that dropped root
 # (selftests/guest/kml_ptrace_test.c; its targets are kml-probe above).
 cp "$SELFTESTS/kml_ptrace_test" "$out/"
+# The fast system-call path (selftests/guest/kml_fastpath_test.c).
+stamped "$SELFTESTS/kml_fastpath_test" kml_fastpath_test
+cp "$SELFTESTS/kml_fastpath_test" "$out/kml_fastpath_test.unstamped"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.

@@ -67,7 +67,7 @@ seeds() {
 # this one boot.  Lines "bench,LABEL,OP,NS,ITERS" for tools/kml-bench.sh.
 bench_smoke() {
 	echo "TAP version 13"
-	echo "1..2"
+	echo "1..6"
 	t=0
 	for v in unstamped stamped; do
 		t=$((t + 1))
@@ -79,6 +79,19 @@ bench_smoke() {
 		else
 			echo "not ok $t bench smoke, $v copy: exit $rc, $n of 10 operations"
 			echo "$out" | sed 's/^/# /'
+		fi
+		[ $v = stamped ] && stamped_out=$out
+	done
+	# The path taken, never the time: the stamped copy's plain system
+	# calls go the fast way (at most 1 % through the full path).
+	for op in getppid getppid-direct-call read-1B-/dev/zero write-1B-/dev/null; do
+		t=$((t + 1))
+		line=$(echo "$stamped_out" | grep "^path,stamped,$op,")
+		calls=$(echo "$line" | cut -d, -f4) full=$(echo "$line" | cut -d, -f5)
+		if [ -n "$calls" ] && [ "$calls" -gt 0 ] && [ $((full * 100)) -le "$calls" ]; then
+			echo "ok $t bench smoke, stamped $op: $full of $calls calls took the full path"
+		else
+			echo "not ok $t bench smoke, stamped $op: full path ${full:-?} of ${calls:-?} calls (want <= 1 %)"
 		fi
 	done
 }
@@ -110,6 +123,21 @@ kmloff() {
 }
 
 case "${kmltests:-}" in
+census)
+	# tools/kml-census traces one getppid of each loop through QEMU's gdb
+	# stub; the loops only have to run long enough for it.
+	for f in /sys/devices/system/cpu/vulnerabilities/*; do
+		echo "census-vuln: $f: $(cat "$f")"
+	done
+	for v in unstamped stamped; do
+		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
+		for how in syscall direct; do
+			[ $v = unstamped ] && [ $how = direct ] && continue
+			echo "census: $v $how"
+			$f --loop $how "${kmlloops:-300000}"
+		done
+	done
+	;;
 bench)
 	for v in unstamped stamped; do
 		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
@@ -148,6 +176,8 @@ cpu1)
 	echo 1 > /proc/sys/debug/exception-trace
 	suite bench-smoke bench_smoke
 	suite ptrace /kml/kml_ptrace_test
+	suite fastpath /kml/kml_fastpath_test
+	suite fastpath-control /kml/kml_fastpath_test.unstamped
 	# Last: it revokes a stamp for the rest of this boot.
 	suite policy /kml/kml_policy_test
 	;;

@@ -34,6 +34,7 @@
  * no indirect branch and no data load is needed here; the stubs are in
  * .entry.text, which PTI maps in the user page tables.
  */
+#include <linux/errno.h>
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/segment.h>
@@ -45,6 +46,7 @@
 #include <asm/asm-offsets.h>
 #include <asm/percpu.h>
 #include <asm/smap.h>
+#include <asm/kml.h>
 #include "calling.h"
 
 	.section .entry.text, "ax"
@@ -156,15 +158,21 @@
 	UNWIND_HINT_IRET_ENTRY
 	ENDBR
 	/*
-	 * Taken on the final "jmp *%rcx" of kml_syscall_return, in the STI
-	 * shadow (an NMI may be): that JMP only moves RCX, the task's return
+	 * Taken on the final "jmp *%rcx" of a return from a system call
+	 * (kml_syscall_return and the two fast returns), in the STI shadow
+	 * (an NMI may be): that JMP only moves RCX, the task's return
 	 * address, into RIP.  Do it here, so the event is taken from KML code
 	 * with interrupts on, as it would have been one instruction later;
 	 * otherwise its IRET would re-enable interrupts at a kernel RIP on
 	 * the user stack.
 	 */
 	cmpq	$kml_syscall_return_jmp, KML_RIP(%rsp)
+	je	.Lkml_at_jmp_\@
+	cmpq	$kml_fast_return_jmp, KML_RIP(%rsp)
+	je	.Lkml_at_jmp_\@
+	cmpq	$kml_direct_return_jmp, KML_RIP(%rsp)
 	jne	.Lkml_classify_\@
+.Lkml_at_jmp_\@:
 	movq	%rcx, KML_RIP(%rsp)
 .Lkml_classify_\@:
 	cmpw	$__KERNEL_CS, KML_CS(%rsp)
@@ -173,13 +181,15 @@
 	jnc	.Lkml_user_\@
 	/*
 	 * The first instructions of kml_direct_entry run as the task did
-	 * (its IF and TF, its stack): an event there, e.g. the single step
-	 * of a debugger, belongs to the task.
+	 * (its IF and TF, its stack), up to and including the popfq that
+	 * masks them: an event there - the single step that popfq itself
+	 * still takes, say - belongs to the task.  Its RIP is
+	 * kml_direct_entry_masked at most.
 	 */
 	cmpq	$kml_direct_entry, KML_RIP(%rsp)
 	jb	.Lkml_jmp_\@
 	cmpq	$kml_direct_entry_masked, KML_RIP(%rsp)
-	jae	.Lkml_jmp_\@
+	ja	.Lkml_jmp_\@
 .Lkml_user_\@:
 	KML_FRAME_TO_USER 0
 	KML_JMP_PATCHED .Lkml_jmp_\@
@@ -217,32 +227,275 @@ SYM_DATA_END(kml_ist_stub_table)
 SYM_CODE_END(kml_idt_stubs)
 
 /*
- * The return from a system call to a KML task: the IRET-free counterpart of
- * the SYSRET path, which jumps here after do_syscall_64() has checked the
- * state SYSRET needs (RCX == RIP, R11 == EFLAGS, user selectors, a
- * lower-half RIP, no TF/RF).  The task's IF must be on too (the path ends
- * in "sti; jmp"); else it takes the IRET exit.
+ * ---- System calls of KML tasks ------------------------------------------
+ *
+ * While a KML task is current, MSR_LSTAR holds entry_SYSCALL_64_kml
+ * (kml_switch_cpu()): the SYSCALL instruction of KML code comes here, and
+ * entry_SYSCALL_64, which every other task uses, has no KML code in it.
+ * kml_direct_entry, the direct-call entry, joins after doing what SYSCALL
+ * does.  The steps, and the state each assumes, are listed in
+ * kernel/README.md ("Fast path"); the decisions (which work flags force
+ * the full path, which system calls rewrite pt_regs) are made in C, in
+ * asm/kml.h and kml.c, and reach this file as constants (asm-offsets).
+ *
+ * Left out compared with entry_SYSCALL_64 + do_syscall_64, for KML tasks
+ * only, because they protect the kernel from user code and KML code runs
+ * at CPL 0 already (it can read and write all of the kernel, and any
+ * branch-predictor or buffer state it meets was made since the last entry
+ * from ring 3, which applied them): register clearing, IBRS_ENTER/EXIT,
+ * UNTRAIN_RET and entry IBPB, CLEAR_BRANCH_HISTORY, kernel stack offset
+ * randomisation, array_index_nospec() on the number, STACKLEAK erasing,
+ * CLEAR_CPU_BUFFERS (VERW), the CR3 switch (KML tasks run on the kernel
+ * page tables), SYSRET/IRET.  Kept: SWAPGS, the kernel stack, a whole
+ * pt_regs, retpolines on the dispatch (other tasks could have trained the
+ * indirect branch), and all of the entry/exit work whenever a flag says so.
+ */
+
+/*
+ * The shared body.  \direct: entered from kml_direct_entry (whose return
+ * need not restore the argument registers or the arithmetic flags, see
+ * elfnote/kml_syscall.h) rather than from SYSCALL.
+ *
+ * Assumes: CPL 0, interrupts off, TF/DF/AC/NT clear (SYSCALL's mask),
+ * the task's GS and RSP, the kernel CR3 (a KML task never runs on its user
+ * page tables, see kml.c); RCX = return address, R11 = the task's EFLAGS,
+ * RAX = the number, RDI RSI RDX R10 R8 R9 = the arguments.
+ */
+.macro KML_SYSCALL_BODY direct
+	swapgs
+	/* tss.sp2 is scratch space, as in entry_SYSCALL_64 */
+	movq	%rsp, PER_CPU_VAR(cpu_tss_rw + TSS_sp2)
+	movq	PER_CPU_VAR(pcpu_hot + X86_top_of_stack), %rsp
+
+	/* The same pt_regs as entry_SYSCALL_64's, not cleared. */
+	pushq	$__USER_DS				/* pt_regs->ss */
+	pushq	PER_CPU_VAR(cpu_tss_rw + TSS_sp2)	/* pt_regs->sp */
+	pushq	%r11					/* pt_regs->flags */
+	pushq	$__USER_CS				/* pt_regs->cs */
+	pushq	%rcx					/* pt_regs->ip */
+	pushq	%rax					/* pt_regs->orig_ax */
+	PUSH_REGS rax=$-ENOSYS
+	/* Leaves: pt_regs at RSP, whole; every register still the task's. */
+
+	/*
+	 * The task's EFLAGS must be what the fast return rebuilds: IF and
+	 * AC on, TF off (a single step goes through the full path, as with
+	 * SYSRET); for the direct call also NT and DF off, which its return
+	 * does not restore.  R11 is saved, free from here.
+	 */
+	xorl	$KML_FAST_FLAGS, %r11d
+	.if \direct
+	testl	$KML_FAST_FLAGS_MASK_DIRECT, %r11d
+	.else
+	testl	$KML_FAST_FLAGS_MASK, %r11d
+	.endif
+	jnz	.Lkml_slow_flags_\@
+
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %r11
+	incq	TASK_kml_syscalls(%r11)
+	testq	$KML_ASM_SLOW_SYSCALL_WORK, TASK_syscall_work(%r11)
+	jnz	.Lkml_slow_entry_\@
+	/* Out of range (also -1, the x32 bit, upper bits set): full path. */
+	cmpq	$KML_NR_syscalls, %rax
+	jae	.Lkml_slow_entry_\@
+
+#ifdef KML_FAST_HOOKS
+	/* This config tracks context or IRQ state: kml.c does the entry half. */
+	movq	%rsp, %rdi
+	call	kml_fast_enter
+	movq	ORIG_RAX(%rsp), %rax
+#else
+	sti
+#endif
+	movq	kml_syscall_table(, %rax, 8), %r11
+	movq	%rsp, %rdi
+	/*
+	 * Assumes: interrupts on, pt_regs at RDI (the handler reads its
+	 * arguments there, as from x64_sys_call()).
+	 * Leaves: RAX the result; RBX RBP R12-R15 the task's (callee-saved);
+	 * pt_regs as pushed, but for the few system calls that rewrite them,
+	 * whose kml_syscall_table entries set TIF_KML_FULLEXIT.
+	 */
+	CALL_NOSPEC r11
+
+#ifdef KML_FAST_HOOKS
+	movq	%rax, RAX(%rsp)
+	movq	%rsp, %rdi
+	call	kml_fast_exit		/* returns with interrupts off */
+	testb	%al, %al
+	jz	.Lkml_slow_exit_stored_\@
+	movq	RAX(%rsp), %rax
+#else
+	/* Any exit work pending, with interrupts off so none comes later? */
+	cli
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %r11
+	testq	$KML_ASM_SLOW_EXIT_WORK, TASK_flags(%r11)
+	jnz	.Lkml_slow_exit_\@
+#endif
+
+	/*
+	 * The fast return.  Assumes: interrupts off, kernel GS, pt_regs at
+	 * RSP as the entry pushed them, RAX the result.
+	 */
+	.if \direct
+	/*
+	 * Leaves: RCX = return address, R11 and the argument registers
+	 * clobbered (elfnote/kml_syscall.h), AC and IF on (the entry saw them on),
+	 * the task's RSP and GS; RBX RBP R12-R15 were never touched.
+	 */
+	movq	RIP(%rsp), %rcx
+	UNWIND_HINT_END_OF_STACK
+	movq	RSP(%rsp), %rsp
+	swapgs
+	ASM_STAC
+	.else
+	/*
+	 * Leaves: every register as SYSRET would (RCX = RIP, R11 =
+	 * EFLAGS), EFLAGS the task's (IF held off until the sti below),
+	 * the task's RSP and GS.
+	 */
+	movq	RDI(%rsp), %rdi
+	movq	RSI(%rsp), %rsi
+	movq	RDX(%rsp), %rdx
+	movq	R10(%rsp), %r10
+	movq	R8(%rsp), %r8
+	movq	R9(%rsp), %r9
+	movq	RCX(%rsp), %rcx
+	movq	R11(%rsp), %r11
+	addq	$EFLAGS, %rsp
+	UNWIND_HINT_END_OF_STACK
+	btrq	$X86_EFLAGS_IF_BIT, (%rsp)
+	popfq
+	popq	%rsp
+	swapgs
+	.endif
+	/*
+	 * "sti" holds interrupts off for one more instruction: no interrupt
+	 * sees the kernel RIP of the JMP with the task's RSP and GS.  An NMI
+	 * may (the IST prologues move it past the JMP: RCX is the target).
+	 */
+	sti
+	.if \direct
+SYM_INNER_LABEL(kml_direct_return_jmp, SYM_L_GLOBAL)
+	.else
+SYM_INNER_LABEL(kml_fast_return_jmp, SYM_L_GLOBAL)
+	.endif
+	ANNOTATE_RETPOLINE_SAFE
+	jmp	*%rcx
+	int3
+
+.Lkml_slow_flags_\@:
+	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %r11
+	incq	TASK_kml_syscalls(%r11)
+.Lkml_slow_entry_\@:
+	/*
+	 * The full path: everything entry_SYSCALL_64 would do after its
+	 * mitigations.  Assumes: interrupts off, pt_regs at RSP, R11 =
+	 * current.  do_syscall_64() returns whether SYSRET would be fine.
+	 */
+	incq	TASK_kml_slow_syscalls(%r11)
+	UNWIND_HINT_REGS
+	ASM_CLAC		/* kml_direct_entry_masked may be resumed with AC */
+	movq	%rsp, %rdi
+	movslq	%eax, %rsi
+	call	do_syscall_64
+	jmp	.Lkml_full_return_\@
+
+#ifndef KML_FAST_HOOKS
+.Lkml_slow_exit_\@:
+	movq	%rax, RAX(%rsp)
+#endif
+.Lkml_slow_exit_stored_\@:
+	/* Exit work pending: the generic exit.  Interrupts off. */
+	movq	%rsp, %rdi
+	call	kml_syscall_exit_slow
+
+.Lkml_full_return_\@:
+	/*
+	 * AL: SYSRET's conditions hold.  The task may have exec'd a program
+	 * that is not stamped (kml_cpu_active is then clear): the IRET exit
+	 * decides between ring 3 and 0 itself.
+	 */
+	testb	%al, %al
+	jz	swapgs_restore_regs_and_return_to_usermode
+	testb	$1, PER_CPU_VAR(kml_cpu_active)
+	jz	swapgs_restore_regs_and_return_to_usermode
+	jmp	kml_syscall_return
+.endm
+
+/*
+ * entry_SYSCALL_64_kml - MSR_LSTAR while a KML task is current.
+ */
+SYM_CODE_START(entry_SYSCALL_64_kml)
+	UNWIND_HINT_ENTRY
+	ENDBR
+	KML_SYSCALL_BODY direct=0
+SYM_CODE_END(entry_SYSCALL_64_kml)
+
+/*
+ * kml_direct_entry - the direct-call system call entry of KML tasks, whose
+ * address they find in AT_SYSINFO (asm/elf.h).  Instead of "syscall", KML
+ * code may "call" it: RAX the number, RDI RSI RDX R10 R8 R9 the arguments,
+ * the result in RAX; RCX, R11, the argument registers and the arithmetic
+ * flags may be clobbered, as by a function call.  The call must be a
+ * two-byte "call *%rbx" (or *%rbp): a restarted system call backs RIP up
+ * by two bytes, the length of "syscall", and finds the call again with RBX
+ * unchanged.  The caller must step over its red zone first (the call
+ * pushes into it); see elfnote/kml_syscall.h.
+ *
+ * Assumes: CPL 0 (KML code), the task's GS, stack (the return address on
+ * top), EFLAGS (AC set: its stack is a user page under SMAP) and CR3.
+ * Does what the SYSCALL instruction would - RCX = return address, R11 =
+ * EFLAGS, IF/TF/DF/AC/NT cleared - and goes on like entry_SYSCALL_64_kml,
+ * so every system call, restart, signal, tracer and seccomp filter behaves
+ * exactly as after "syscall".
+ *
+ * Up to and including the popfq the task's IF and TF are still on: an
+ * interrupt there sees CPL 0 with a user RSP and is the task's (the
+ * ordinary KML stubs), as is a #DB/NMI/#MC (the IST prologues test the
+ * range up to kml_direct_entry_masked).  A single step there is the task
+ * stepping into its system call: traps.c resumes it silently, and the step
+ * is reported when the call returns, as for SYSCALL (which masks TF
+ * itself); the saved EFLAGS keep TF, which sends the call down the full
+ * path.
+ */
+SYM_CODE_START(kml_direct_entry)
+	UNWIND_HINT_END_OF_STACK
+	ENDBR
+	popq	%rcx			/* the return address */
+	pushfq
+	popq	%r11			/* the task's EFLAGS */
+	pushq	$X86_EFLAGS_FIXED	/* SYSCALL's mask: IF TF DF AC NT off */
+	popfq
+SYM_INNER_LABEL(kml_direct_entry_masked, SYM_L_GLOBAL)
+	/*
+	 * A #DB or NMI taken right after the popfq returns here through the
+	 * KML exit, which sets AC: take it off again for the kernel.
+	 */
+	ASM_CLAC
+	KML_SYSCALL_BODY direct=1
+SYM_CODE_END(kml_direct_entry)
+
+/*
+ * The return from a system call to a KML task when SYSRET's conditions
+ * hold (do_syscall_64(), kml_syscall_exit_slow(): RCX == RIP, R11 ==
+ * EFLAGS, user selectors, a lower-half RIP, no TF/RF); the task's IF must
+ * be on too (the path ends in "sti; jmp"), else it takes the IRET exit.
  *
  * Assumes: pt_regs of the task at RSP, interrupts off, kernel GS and CR3.
  * Leaves: every register the task's, EFLAGS the task's with AC set (SMAP,
- * see kml.c), RSP the task's, user GS, the kernel CR3 (under PTI a KML
- * task runs on its kernel page tables, see kml.c), interrupts on from the
- * JMP.
- * "sti" holds interrupts off for one more instruction (the STI shadow), so
- * no interrupt sees the kernel RIP of the JMP with the user's RSP and GS;
- * an NMI may, and the IST prologues above move it past the JMP.
+ * see kml.c), RSP the task's, user GS, the kernel CR3 (a KML task runs on
+ * its kernel page tables, see kml.c), interrupts on from the JMP.
  *
- * Skipped compared with SYSRET (the task runs at CPL 0 and can read kernel
- * memory anyway, so these protect nothing from it): STACKLEAK erasing and
- * CLEAR_CPU_BUFFERS (VERW); under PTI, the trampoline stack and the switch
- * to the user CR3.  Kept: IBRS_EXIT.
+ * Skipped compared with SYSRET, for the reasons above: STACKLEAK erasing,
+ * CLEAR_CPU_BUFFERS (VERW), IBRS_EXIT (a KML task runs with the kernel's
+ * SPEC_CTRL), the trampoline stack and the user CR3.
  */
 SYM_CODE_START(kml_syscall_return)
 	UNWIND_HINT_REGS
 	ANNOTATE_NOENDBR
 	testl	$X86_EFLAGS_IF, EFLAGS(%rsp)
 	jz	swapgs_restore_regs_and_return_to_usermode
-	IBRS_EXIT
 	POP_REGS pop_rdi=0
 	UNWIND_HINT_END_OF_STACK
 
@@ -258,6 +511,12 @@ SYM_CODE_START(kml_syscall_return)
 	popfq
 	popq	%rsp
 	swapgs
+	/*
+	 * "sti" holds interrupts off for one more instruction (the STI
+	 * shadow), so no interrupt sees the kernel RIP of the JMP with the
+	 * user's RSP and GS; an NMI may, and the IST prologues above move it
+	 * past the JMP.
+	 */
 	sti
 SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
 	ANNOTATE_RETPOLINE_SAFE
@@ -265,42 +524,3 @@ SYM_INNER_LABEL(kml_syscall_return_jmp, SYM_L_GLOBAL)
 	int3
 
 SYM_CODE_END(kml_syscall_return)
-
-/*
- * kml_direct_entry - the direct-call system call entry of KML tasks, whose
- * address they find in AT_SYSINFO (asm/elf.h).  Instead of "syscall", KML
- * code may "call" it with the same register convention: RAX the number,
- * RDI RSI RDX R10 R8 R9 the arguments, the result in RAX, RCX and R11
- * clobbered.  The call must be a two-byte "call *%rbx" (or *%rbp): a
- * restarted system call backs RIP up by two bytes, the length of
- * "syscall", and finds the call again with RBX unchanged.  The caller must
- * step over its red zone first (the call pushes into it); see
- * elfnote/kml_syscall.h.
- *
- * Assumes: CPL 0 (KML code), the task's GS, stack (the return address on
- * top), EFLAGS (AC set, IF normally on) and CR3.
- * Does what the SYSCALL instruction would: RCX = return address, R11 =
- * EFLAGS, IF/TF/DF/AC cleared, then goes on at entry_SYSCALL_64, which
- * neither knows nor cares that CS already is the kernel's.  Its exit takes
- * kml_syscall_return (or the IRET path), so every system call and every
- * piece of exit work behaves exactly as after "syscall".
- *
- * Until the popfq the task's IF and TF are still on: an interrupt there
- * sees CPL 0 with a user RSP and is the task's (the ordinary KML stubs),
- * as is a #DB/NMI/#MC (the IST prologues test this range); the IRET exit
- * accepts the kernel RIP because the frame carries AC.  After it, the
- * state is that of the SYSCALL gap.
- */
-SYM_CODE_START(kml_direct_entry)
-	UNWIND_HINT_END_OF_STACK
-	ENDBR
-	pushfq
-	/* IF, TF, DF off as SYSCALL's mask does; AC kept for the pops below. */
-	pushq	$(X86_EFLAGS_FIXED | X86_EFLAGS_AC)
-	popfq
-SYM_INNER_LABEL(kml_direct_entry_masked, SYM_L_GLOBAL)
-	popq	%r11			/* the task's EFLAGS */
-	popq	%rcx			/* its return address */
-	ASM_CLAC
-	jmp	entry_SYSCALL_64
-SYM_CODE_END(kml_direct_entry)

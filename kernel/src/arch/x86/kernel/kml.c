@@ -15,10 +15,14 @@
  *  - CR4.SMEP is cleared, or the CPU would refuse to fetch the task's own
  *    (user) pages at CPL 0.  SMAP stays on: the task runs with EFLAGS.AC
  *    set, which CPL 0 honours;
+ *  - MSR_LSTAR points at entry_SYSCALL_64_kml, the fast system-call path
+ *    of KML tasks (entry_64_kml.S), so that the SYSCALL entry of every
+ *    other task carries no KML code at all;
  *  - kml_cpu_active is set, which the IRET exit reads to return to CPL 0.
  *
- * Normal user tasks always run with the normal IDT, SMEP and the ring 3
- * return, and pay one per-CPU load and a flag test per context switch.
+ * Normal user tasks always run with the normal IDT, SMEP, MSR_LSTAR and
+ * the ring 3 return, and pay one per-CPU load and a flag test per context
+ * switch.
  * Kernel threads, idle above all, keep whatever state the CPU has: they
  * never return to user mode, the KML stubs handle interrupted kernel code,
  * and a KML task that blocks and comes back on an otherwise idle CPU then
@@ -29,6 +33,7 @@
  */
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/entry-common.h>
 #include <linux/kml_trust.h>
 #include <linux/init.h>
 #include <linux/printk.h>
@@ -41,11 +46,16 @@
 #include <asm/cpu_entry_area.h>
 #include <asm/desc.h>
 #include <asm/kml.h>
+#include <asm/msr.h>
 #include <asm/pgtable.h>
+#include <asm/proto.h>
+#include <asm/syscall.h>
 #include <asm/text-patching.h>
 #include <asm/tlbflush.h>
+#include <asm/unistd.h>
 
 DEFINE_PER_CPU(u8, kml_cpu_active);
+DEFINE_STATIC_KEY_FALSE(kml_used);
 
 /* Shared by all CPUs like idt_table; its read-only alias is in the CEA. */
 static gate_desc kml_idt[IDT_ENTRIES] __page_aligned_bss;
@@ -61,6 +71,117 @@ static struct desc_ptr kml_idt_descr __ro_after_init = {
  * the boot log says why).
  */
 static bool kml_ready __ro_after_init;
+
+/* ---- the system calls of KML tasks (entry_64_kml.S) ---------------------- */
+
+/*
+ * What the fast path calls, by system call number: sys_call_table, except
+ * for the system calls that rewrite their caller's pt_regs.  The fast
+ * return reloads only the registers a C function may clobber and trusts
+ * the rest of pt_regs to be as the entry pushed them; these go through
+ * wrappers that ask for the full exit instead (TIF_KML_FULLEXIT, in
+ * KML_SLOW_EXIT_WORK).  A direct table call rather than x64_sys_call()'s
+ * compare tree: see kernel/README.md, "Fast path", for the measurement.
+ */
+sys_call_ptr_t kml_syscall_table[NR_syscalls] __ro_after_init;
+
+#define KML_FULLEXIT_SYSCALL(name)					\
+static long kml_##name(const struct pt_regs *regs)			\
+{									\
+	long ret = __x64_sys_##name(regs);				\
+									\
+	set_thread_flag(TIF_KML_FULLEXIT);				\
+	return ret;							\
+}
+
+KML_FULLEXIT_SYSCALL(rt_sigreturn)	/* the whole frame, from the signal stack */
+KML_FULLEXIT_SYSCALL(execve)		/* the new program's registers */
+KML_FULLEXIT_SYSCALL(execveat)		/* the same */
+#ifdef CONFIG_UPROBES
+KML_FULLEXIT_SYSCALL(uretprobe)		/* the probed function's return state */
+#endif
+
+static void __init kml_syscall_setup(void)
+{
+	memcpy(kml_syscall_table, sys_call_table, sizeof(kml_syscall_table));
+	kml_syscall_table[__NR_rt_sigreturn] = kml_rt_sigreturn;
+	kml_syscall_table[__NR_execve] = kml_execve;
+	kml_syscall_table[__NR_execveat] = kml_execveat;
+#ifdef CONFIG_UPROBES
+	kml_syscall_table[__NR_uretprobe] = kml_uretprobe;
+#endif
+}
+
+/* The checks do_syscall_64() makes before it lets SYSRET return. */
+static __always_inline bool kml_sysret_ok(struct pt_regs *regs)
+{
+	return regs->cx == regs->ip && regs->r11 == regs->flags &&
+	       regs->cs == __USER_CS && regs->ss == __USER_DS &&
+	       regs->ip < TASK_SIZE_MAX &&
+	       !(regs->flags & (X86_EFLAGS_RF | X86_EFLAGS_TF));
+}
+
+/*
+ * The fast path found exit work pending, or pt_regs rewritten: leave the
+ * way do_syscall_64() does, through syscall_exit_to_user_mode().  Called
+ * with interrupts off and the result in regs->ax; returns with them off,
+ * and whether kml_syscall_return may be used (else the IRET exit).
+ */
+__visible noinstr bool kml_syscall_exit_slow(struct pt_regs *regs)
+{
+	struct thread_info *ti = current_thread_info();
+
+	instrumentation_begin();
+	/* Not after an exec, which started the counts again. */
+	if (ti->kml_syscalls)
+		ti->kml_slow_syscalls++;
+	clear_thread_flag(TIF_KML_FULLEXIT);
+	local_irq_enable();
+	instrumentation_end();
+
+	syscall_exit_to_user_mode(regs);
+	return kml_sysret_ok(regs);
+}
+
+#ifdef KML_FAST_HOOKS
+/*
+ * A kernel that tracks context or IRQ state (asm/kml.h): the entry half
+ * of the fast path, as syscall_enter_from_user_mode() has it without the
+ * work, which the fast path has ruled out.
+ */
+__visible noinstr void kml_fast_enter(struct pt_regs *regs)
+{
+	enter_from_user_mode(regs);
+	instrumentation_begin();
+	local_irq_enable();
+	instrumentation_end();
+}
+
+/*
+ * ... and the exit half, as syscall_exit_to_user_mode() has it: false,
+ * interrupts off, when work is pending (the caller goes on with
+ * kml_syscall_exit_slow()); true with the task back in user mode for
+ * context tracking and lockdep.
+ */
+__visible noinstr bool kml_fast_exit(struct pt_regs *regs)
+{
+	instrumentation_begin();
+	rseq_syscall(regs);
+	local_irq_disable_exit_to_user();
+	/* As exit_to_user_mode_prepare(): before the last flags check */
+	tick_nohz_user_enter_prepare();
+	if (read_thread_flags() & KML_SLOW_EXIT_WORK) {
+		instrumentation_end();
+		return false;
+	}
+	kmap_assert_nomap();
+	lockdep_assert_irqs_disabled();
+	lockdep_sys_exit();
+	instrumentation_end();
+	exit_to_user_mode();
+	return true;
+}
+#endif
 
 /* Point a stub's tail JMP at the normal handler of its vector. */
 static bool __init kml_patch_jmp(unsigned long jmp, unsigned long target)
@@ -118,6 +239,8 @@ void __init kml_idt_setup(const gate_desc *idt)
 	}
 	/* #DF and #VC (if present) keep their gates unchanged. */
 
+	kml_syscall_setup();
+
 	/*
 	 * Like the normal IDT: loaded through a fixed read-only alias in the
 	 * cpu entry area, which PTI maps in the user page tables too (the
@@ -161,6 +284,8 @@ void kml_switch_cpu(bool on)
 			cr4_set_bits_irqsoff(X86_CR4_SMEP);
 		this_cpu_write(kml_cpu_active, 0);
 	}
+	/* After kml_cpu_active: kml_lstar() reads it. */
+	wrmsrl(MSR_LSTAR, kml_lstar());
 }
 
 /*
@@ -296,14 +421,32 @@ bool kml_task_protected(struct task_struct *t)
 	       (t->mm && test_bit(MM_CONTEXT_KML, &t->mm->context.flags));
 }
 
+void kml_task_status(struct seq_file *m, struct task_struct *t)
+{
+	struct thread_info *ti = task_thread_info(t);
+
+	seq_put_decimal_ull(m, "Kml:\t", test_tsk_thread_flag(t, TIF_KML));
+	seq_put_decimal_ull(m, "\nKmlSyscalls:\t", READ_ONCE(ti->kml_syscalls));
+	seq_put_decimal_ull(m, " ", READ_ONCE(ti->kml_slow_syscalls));
+	seq_putc(m, '\n');
+}
+
 /* exec: the new executable decides, after the point of no return. */
 void kml_set_current(bool on)
 {
+	struct thread_info *ti = current_thread_info();
 	unsigned long flags;
 
 	on = on && kml_ready;
-	if (on)
+	/* The counts are the program's (/proc/PID/status). */
+	ti->kml_syscalls = 0;
+	ti->kml_slow_syscalls = 0;
+	if (on) {
+		/* From now on the hooks on every task's paths are live. */
+		if (!static_key_enabled(&kml_used))
+			static_branch_enable(&kml_used);
 		kml_pti_mark_mm(current->mm);
+	}
 	local_irq_save(flags);
 	update_thread_flag(TIF_KML, on);
 	kml_switch_cpu(on);

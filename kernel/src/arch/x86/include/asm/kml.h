@@ -6,13 +6,66 @@
 #ifndef _ASM_X86_KML_H
 #define _ASM_X86_KML_H
 
+#include <asm/processor-flags.h>
+
+/*
+ * The fast system-call path (entry_64_kml.S) returns with popfq of the
+ * saved EFLAGS (SYSCALL) or with "stac; sti" (direct call), so it is
+ * taken only when the task's EFLAGS at entry are what that rebuilds:
+ */
+#define KML_FAST_FLAGS		(X86_EFLAGS_IF |	/* sti at the end */	\
+				 X86_EFLAGS_AC)		/* KML code runs with AC */
+#define KML_FAST_FLAGS_MASK	(KML_FAST_FLAGS |				\
+				 X86_EFLAGS_TF)		/* a single step: IRET */
+#define KML_FAST_FLAGS_MASK_DIRECT (KML_FAST_FLAGS_MASK |			\
+				 X86_EFLAGS_NT |	/* not restored */	\
+				 X86_EFLAGS_DF)		/* not restored */
+
+/*
+ * The fast path leaves out enter_from_user_mode() and exit_to_user_mode(),
+ * which compile to nothing unless the kernel tracks context (nohz_full,
+ * user context tracking) or IRQ state (lockdep), or checks entry state or
+ * rseq: with any of these, the fast path calls kml_fast_enter() and
+ * kml_fast_exit() (kml.c) for them.
+ */
+#if defined(CONFIG_CONTEXT_TRACKING_USER) || defined(CONFIG_TRACE_IRQFLAGS) || \
+	defined(CONFIG_LOCKDEP) || defined(CONFIG_DEBUG_ENTRY) ||		\
+	defined(CONFIG_DEBUG_RSEQ) || defined(CONFIG_KMSAN) ||			\
+	defined(CONFIG_X86_DEBUG_FPU) || defined(CONFIG_NO_HZ_FULL)
+#define KML_FAST_HOOKS 1
+#endif
+
+#if defined(__ASSEMBLY__) && defined(CONFIG_KML)
+/*
+ * KML_USED_JUMP target: a 5-byte NOP that the static key kml_used (kml.c)
+ * turns into "jmp target" at the first KML exec.  The KML tests on paths
+ * that every task takes (the IRET exit, the PTI CR3 switch) sit behind it,
+ * so that until a KML task has run they cost a NOP.  The same
+ * __jump_table entry as arch_static_branch() makes (a false key).
+ */
+.macro KML_USED_JUMP target
+.L_kml_used_\@ :
+	.byte	0x0f, 0x1f, 0x44, 0x00, 0x00
+	.pushsection __jump_table, "aw"
+	.balign	8
+	.long	.L_kml_used_\@ - .
+	.long	\target - .
+	.quad	kml_used - .
+	.popsection
+.endm
+#endif
+
 #ifndef __ASSEMBLY__
+#include <linux/jump_label.h>
 #include <linux/percpu.h>
+#include <asm/debugreg.h>
 #include <asm/desc_defs.h>
 #include <asm/pgtable_types.h>
+#include <asm/proto.h>
 #include <asm/processor-flags.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
+#include <asm/trap_pf.h>
 
 #ifdef CONFIG_KML
 /*
@@ -21,6 +74,14 @@
  * the entry code, so it changes only with interrupts off.
  */
 DECLARE_PER_CPU(u8, kml_cpu_active);
+
+/* Enabled at the first KML exec; off, the KML hooks cost nothing. */
+DECLARE_STATIC_KEY_FALSE(kml_used);
+
+static __always_inline bool kml_in_use(void)
+{
+	return static_branch_unlikely(&kml_used);
+}
 
 static __always_inline bool kml_cpu_is_active(void)
 {
@@ -44,6 +105,83 @@ extern const struct kml_ist_stub kml_ist_stub_table[3];
 
 struct task_struct;
 
+/*
+ * Work that sends a KML system call down the full path
+ * (do_syscall_64()) when set at its entry ...
+ */
+#define KML_SLOW_SYSCALL_WORK						\
+	(SYSCALL_WORK_ENTER |	/* seccomp, ptrace, audit, tracepoints, SUD */	\
+	 SYSCALL_WORK_EXIT)	/* the same, and a ptrace single step */
+
+/*
+ * ... and what sends it through the generic exit
+ * (syscall_exit_to_user_mode()) when set at its end, interrupts off:
+ */
+#define KML_SLOW_EXIT_WORK						\
+	(EXIT_TO_USER_MODE_WORK |	/* signals, restarts, resched,	*/	\
+					/* notify-resume (task_work,	*/	\
+					/* rseq), uprobes, livepatch	*/	\
+	 _TIF_NEED_FPU_LOAD |		/* FPU registers to reload */		\
+	 _TIF_IO_BITMAP |		/* the I/O bitmap to update */		\
+	 _TIF_USER_RETURN_NOTIFY |	/* user-return notifiers */		\
+	 _TIF_KML_FULLEXIT)		/* pt_regs rewritten (kml.c) */
+
+/*
+ * Constants for entry_64_kml.S, emitted by arch/x86/kernel/asm-offsets.c
+ * (which includes linux/entry-common.h for the masks).
+ */
+#define KML_ASM_OFFSETS()						\
+do {									\
+	OFFSET(TASK_flags, task_struct, thread_info.flags);		\
+	OFFSET(TASK_syscall_work, task_struct, thread_info.syscall_work); \
+	OFFSET(TASK_kml_syscalls, task_struct, thread_info.kml_syscalls); \
+	OFFSET(TASK_kml_slow_syscalls, task_struct,			\
+	       thread_info.kml_slow_syscalls);				\
+	DEFINE(KML_ASM_SLOW_SYSCALL_WORK, KML_SLOW_SYSCALL_WORK);	\
+	DEFINE(KML_ASM_SLOW_EXIT_WORK, KML_SLOW_EXIT_WORK);		\
+	DEFINE(KML_NR_syscalls, NR_syscalls);				\
+} while (0)
+
+extern char entry_SYSCALL_64_kml[];
+extern char kml_direct_entry[], kml_direct_entry_masked[];
+
+/*
+ * A single step (#DB, DR_STEP alone) of a KML task at an instruction of
+ * kml_direct_entry up to its popfq, which masks TF: the task stepping into
+ * its system call.  exc_debug_user() lets it go on silently; the step
+ * completes when the system call returns, as for SYSCALL, which masks TF
+ * itself (entry_64_kml.S).
+ */
+static __always_inline bool kml_direct_entry_step(struct pt_regs *regs,
+						  unsigned long dr6)
+{
+	return kml_cpu_is_active() && (dr6 & DR_STEP) &&
+	       !(dr6 & DR_TRAP_BITS) &&
+	       regs->ip >= (unsigned long)kml_direct_entry &&
+	       regs->ip <= (unsigned long)kml_direct_entry_masked;
+}
+
+/* The MSR_LSTAR this CPU's state calls for (also after a resume). */
+static __always_inline unsigned long kml_lstar(void)
+{
+	return kml_cpu_is_active() ? (unsigned long)entry_SYSCALL_64_kml :
+				     (unsigned long)entry_SYSCALL_64;
+}
+
+/*
+ * The system calls that rewrite their caller's pt_regs, which the fast
+ * path calls through wrappers (kml.c).
+ */
+long __x64_sys_rt_sigreturn(const struct pt_regs *regs);
+long __x64_sys_execve(const struct pt_regs *regs);
+long __x64_sys_execveat(const struct pt_regs *regs);
+long __x64_sys_uretprobe(const struct pt_regs *regs);
+
+/* Called by entry_64_kml.S */
+bool kml_syscall_exit_slow(struct pt_regs *regs);
+void kml_fast_enter(struct pt_regs *regs);
+bool kml_fast_exit(struct pt_regs *regs);
+
 void kml_idt_setup(const gate_desc *idt);
 void kml_switch_cpu(bool on);
 void kml_context_switch(struct task_struct *next);
@@ -51,6 +189,26 @@ void kml_set_current(bool on);
 #ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
 bool kml_pti_exempt(pgd_t *pgdp);
 #endif
+
+/*
+ * A page fault of a KML task's own code (its pt_regs say user mode; the
+ * CPU ran it at CPL 0 and left X86_PF_USER clear): make the error code say
+ * what pt_regs say.  A read of a present user page then faulted only
+ * because the task cleared EFLAGS.AC, for which SMAP stops CPL 0: that bit
+ * is KML's (the task's pt_regs never show it), and the return to the task
+ * sets it again, so the read is simply retried: true.
+ */
+static __always_inline bool kml_fixup_fault(struct pt_regs *regs,
+					    unsigned long *error_code,
+					    unsigned long address)
+{
+	if (!kml_cpu_is_active() || !user_mode(regs) ||
+	    (*error_code & X86_PF_USER))
+		return false;
+	*error_code |= X86_PF_USER;
+	return (*error_code & ~X86_PF_USER) == X86_PF_PROT &&
+	       address < TASK_SIZE_MAX;
+}
 
 /*
  * An IRET to a KML task faulted: the frame it was given carries the
@@ -67,6 +225,29 @@ static __always_inline void kml_fixup_bad_iret(struct pt_regs *regs)
 }
 #else
 static __always_inline bool kml_cpu_is_active(void)
+{
+	return false;
+}
+
+static __always_inline bool kml_in_use(void)
+{
+	return false;
+}
+
+static __always_inline unsigned long kml_lstar(void)
+{
+	return (unsigned long)entry_SYSCALL_64;
+}
+
+static __always_inline bool kml_direct_entry_step(struct pt_regs *regs,
+						  unsigned long dr6)
+{
+	return false;
+}
+
+static __always_inline bool kml_fixup_fault(struct pt_regs *regs,
+					    unsigned long *error_code,
+					    unsigned long address)
 {
 	return false;
 }
