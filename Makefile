@@ -181,7 +181,8 @@ $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
 SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
-	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test
+	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test $(SELFTESTS)/x86/list \
+	$(SELFTESTS)/kml_boundary_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -216,6 +217,16 @@ $(SELFTESTS)/kml_fastpath_test: selftests/guest/kml_fastpath_test.c selftests/gu
 		elfnote/kml_syscall.h $(KML_LD) | kernel-tree
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -Ielfnote -static -o $@ $< $(KMLLINK)
+$(SELFTESTS)/kml_boundary_test: selftests/guest/kml_boundary_test.c selftests/guest/kml_status.h \
+		$(KML_LD) | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $< $(KMLLINK)
+# The kernel's own x86 selftests, 64-bit, note reserved (stamped copies
+# are made by mkcases.sh): the guest's x86-selftests suite.
+$(SELFTESTS)/x86/list: selftests/build-x86-selftests.sh $(KML_LD) | kernel-tree
+	@echo "  X86ST   $(@D)"
+	@selftests/build-x86-selftests.sh $(KTREE) $(@D) $(KML_LD) 2> $(@D).log || \
+		{ cat $(@D).log >&2; exit 1; }
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<

@@ -53,6 +53,18 @@ cp "$SELFTESTS/kml_ptrace_test" "$out/"
 # The fast system-call path (selftests/guest/kml_fastpath_test.c).
 stamped "$SELFTESTS/kml_fastpath_test" kml_fastpath_test
 cp "$SELFTESTS/kml_fastpath_test" "$out/kml_fastpath_test.unstamped"
+# The edges of the user ABI (selftests/guest/kml_boundary_test.c).
+stamped "$SELFTESTS/kml_boundary_test" kml_boundary_test
+cp "$SELFTESTS/kml_boundary_test" "$out/kml_boundary_test.unstamped"
+
+# The kernel's own x86 selftests, each unstamped and stamped
+# (run-tests.sh: x86_selftests).
+mkdir -p "$out/x86"
+cp "$SELFTESTS/x86/list" "$out/x86/"
+while read -r p; do
+	cp "$SELFTESTS/x86/$p" "$out/x86/$p.unstamped"
+	stamped "$SELFTESTS/x86/$p" "x86/$p"
+done < "$SELFTESTS/x86/list"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.

@@ -12,6 +12,8 @@ pkgs=(
 	clang libclang-rt-14-dev				# libFuzzer (make fuzz)
 	lld							# tests: kml_note.S with lld
 	ccache							# faster repeated kernel builds
+	dwarves							# pahole: the kernel's BTF
+	gdb python3						# tools/kml-census (make bench)
 )
 missing=()
 for p in "${pkgs[@]}"; do

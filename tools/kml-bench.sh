@@ -9,6 +9,12 @@
 #   pti      KML kernel with pti=on, wall clock
 #   nokml    the CONFIG_KML=n kernel with -icount shift=0: the baseline for
 #            "normal processes on the KML kernel cost what they cost without"
+#   skylake  KML kernel with -icount shift=0 on -cpu Skylake-Client-v1, a
+#            model the kernel takes for vulnerable: PTI, VERW, retpolines
+#            and ITS thunks are on (build/bench/vulnerabilities-skylake.txt)
+#
+# Then tools/kml-census traces one getppid per way in, on -cpu max and
+# Skylake-Client-v1, and classifies its instructions (census.{csv,md}).
 #
 # Writes build/bench/{raw.csv,summary.csv,summary.json,ratios.svg} and prints
 # the tables.  Exit status 1 if a boot failed or an operation reported an
@@ -34,16 +40,24 @@ boot() {	# boot NAME KERNEL [kml-qemu options...]
 	fi
 	tr -d '\r' < "$out/$name-console.log" | grep -E '^bench,' | sed "s/^bench,/$name,/" \
 		>> "$out/raw.csv"
+	# The path taken by the stamped copy's calls: fast or full.
+	tr -d '\r' < "$out/$name-console.log" | grep -E '^path,' | sed "s/^path,/$name,/" \
+		>> "$out/paths.csv"
 	if grep -E '^bench,.*,error,' "$out/$name-console.log" >&2; then
 		bad=1
 	fi
 }
 
 echo "boot,copy,operation,ns_per_op,iterations" > "$out/raw.csv"
+echo "boot,copy,operation,calls,full_path" > "$out/paths.csv"
 boot wall "$kml"
 boot icount "$kml" --icount
 boot pti "$kml" --append pti=on
 boot nokml "$nokml" --icount
+boot skylake "$kml" --icount --cpu Skylake-Client-v1
+tr -d '\r' < "$out/skylake-console.log" |
+	sed -n 's|^bench-vuln: /sys/devices/system/cpu/vulnerabilities/||p' \
+	> "$out/vulnerabilities-skylake.txt"
 
 # summary.csv: one row per (boot, operation) with both copies and the ratio
 # stamped/unstamped; for nokml, the unstamped copy on the KML kernel
@@ -54,8 +68,8 @@ awk -F, '
 	{ v[$1 "," $3 "," $2] = $4; if (!($3 in seen)) { seen[$3] = 1; ops[++n] = $3 } }
 	END {
 		print "boot,operation,unstamped_ns,stamped_ns,ratio"
-		split("wall icount pti", boots, " ")
-		for (b = 1; b <= 3; b++)
+		split("wall icount pti skylake", boots, " ")
+		for (b = 1; b <= 4; b++)
 			for (i = 1; i <= n; i++) {
 				u = v[boots[b] "," ops[i] ",unstamped"]
 				s = v[boots[b] "," ops[i] ",stamped"]
@@ -100,5 +114,12 @@ echo "ns per operation (icount: guest instructions), stamped vs unstamped copy, 
 printf '%-8s %-30s %14s %14s %8s\n' boot operation unstamped stamped ratio
 awk -F, 'NR > 1 { printf "%-8s %-30s %14s %14s %8s\n", $1, $2, $3, $4, $5 }' "$out/summary.csv"
 echo
-echo "files: $out/{raw.csv,summary.csv,summary.json,ratios.svg}"
+echo "skylake boot, /sys/devices/system/cpu/vulnerabilities:"
+sed 's/^/  /' "$out/vulnerabilities-skylake.txt"
+
+echo
+echo "instruction census of one getppid (tools/kml-census):"
+"$top/tools/kml-census" --out "$out" "$kml" || bad=1
+echo
+echo "files: $out/{raw.csv,paths.csv,summary.csv,summary.json,ratios.svg,census.csv,census.md}"
 exit $bad

@@ -1015,6 +1015,14 @@ static int read_kml_cpu(int cpu, char *out, size_t len)
 	return 0;
 }
 
+static unsigned long kml_flags(void)
+{
+	unsigned long f;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
 static void test_cpu_state(void)
 {
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN), i;
@@ -1026,7 +1034,7 @@ static void test_cpu_state(void)
 			return;
 		}
 		if (want_ring == 0)
-			snprintf(want, sizeof(want), "cpu %d kml 1 smep 0 smap 1 idt kml", i);
+			snprintf(want, sizeof(want), "cpu %d kml 1 smep 0 smap 0 idt kml", i);
 		else
 			snprintf(want, sizeof(want), "cpu %d kml 0 smep 1 smap 1 idt normal", i);
 		tap(!strcmp(line, want), "cpu state: a %s task on CPU %d sees \"%s\"",
@@ -1036,8 +1044,11 @@ static void test_cpu_state(void)
 		unsigned long cr4;
 
 		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-		tap((cr4 & (1UL << 21)) && !(cr4 & (1UL << 20)),
-		       "cpu state: CR4 read in ring 0 has SMAP on, SMEP off (%#lx)", cr4);
+		tap(!(cr4 & (1UL << 21)) && !(cr4 & (1UL << 20)),
+		       "cpu state: CR4 read in ring 0 has SMAP and SMEP off (%#lx)", cr4);
+		/* ... so the task's flags are its own: AC as exec left it. */
+		tap(!(kml_flags() & (1UL << 18)), "cpu state: EFLAGS.AC clear in ring 0 (%#lx)",
+		    kml_flags());
 	}
 	{
 		cpu_set_t set;

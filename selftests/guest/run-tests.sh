@@ -96,6 +96,32 @@ bench_smoke() {
 	done
 }
 
+# The kernel's own tools/testing/selftests/x86 programs, each unstamped
+# (ring 3) and stamped (ring 0): a legal program ends the same either way
+# (exit status, and the number of its [OK] and [FAIL] lines).
+x86_selftests() {
+	list=/kml/x86/list
+	echo "TAP version 13"
+	echo "1..$(wc -l < $list)"
+	t=0
+	while read -r p; do
+		t=$((t + 1))
+		u=$(cd /tmp && timeout 300 /kml/x86/$p.unstamped 2>&1); ru=$?
+		s=$(cd /tmp && timeout 300 /kml/x86/$p 2>&1); rs=$?
+		ou=$(echo "$u" | grep -c '^\[OK\]') os=$(echo "$s" | grep -c '^\[OK\]')
+		fu=$(echo "$u" | grep -c '^\[FAIL\]') fs=$(echo "$s" | grep -c '^\[FAIL\]')
+		what="exit $ru/$rs, [OK] $ou/$os, [FAIL] $fu/$fs (unstamped/stamped)"
+		if [ "$ru" = "$rs" ] && [ "$ou" = "$os" ] && [ "$fu" = "$fs" ]; then
+			echo "ok $t x86 selftest $p ends the same in ring 0: $what"
+		else
+			echo "not ok $t x86 selftest $p ends the same in ring 0: $what"
+			echo "$u" > /tmp/x86-unstamped.out
+			echo "$s" | grep -vxF -f /tmp/x86-unstamped.out | head -20 |
+				sed 's/^/#   stamped only: /'
+		fi
+	done < $list
+}
+
 # Booted with kml=off: nobody gets ring 0 and nobody can turn KML back on.
 kmloff() {
 	echo "TAP version 13"
@@ -139,6 +165,9 @@ census)
 	done
 	;;
 bench)
+	for f in /sys/devices/system/cpu/vulnerabilities/*; do
+		echo "bench-vuln: $f: $(cat "$f")"
+	done
 	for v in unstamped stamped; do
 		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
 		$f $v
@@ -178,6 +207,9 @@ cpu1)
 	suite ptrace /kml/kml_ptrace_test
 	suite fastpath /kml/kml_fastpath_test
 	suite fastpath-control /kml/kml_fastpath_test.unstamped
+	suite boundary /kml/kml_boundary_test
+	suite boundary-control /kml/kml_boundary_test.unstamped
+	suite x86-selftests x86_selftests
 	# Last: it revokes a stamp for the rest of this boot.
 	suite policy /kml/kml_policy_test
 	;;

@@ -13,7 +13,7 @@
  * expects and then jumps to the normal handler:
  *
  *  - interrupted KML code (CPL 0, RIP or RSP in the lower half): rewrite
- *    the frame's CS/SS to __USER_CS/__USER_DS and clear EFLAGS.AC in place.
+ *    the frame's CS/SS to __USER_CS/__USER_DS in place.
  *    The normal entry then sees a user-mode frame, swaps GS, switches CR3
  *    and moves pt_regs to the thread stack (error_entry -> sync_regs), as
  *    for ring 3.  pt_regs stay honest for user space: ptrace, signals,
@@ -27,7 +27,16 @@
  * short prologues that do only the rewrite (they never copy).  Those
  * prologues treat only a lower-half RIP as KML code: an NMI may land in
  * the SYSCALL entry before the stack switch, where RSP is the user's but
- * GS and the code are the kernel's.
+ * GS and the code are the kernel's.  #DF keeps its handler too; its
+ * prologue only catches a software "int $8".
+ *
+ * KML code runs at CPL 0, so it can also execute "int $N" for gates that
+ * ring 3 cannot use (DPL 0), and reach handlers that expect a hardware
+ * event.  What can be told apart cheaply becomes the #GP ring 3 would have
+ * taken (kml_int_to_gp): software interrupts on vectors whose hardware
+ * frame has an error code, "int $8", and every vector that no hardware
+ * event reaches on this kernel (kml_idt_setup()).  SECURITY.md lists what
+ * remains.
  *
  * Each stub ends in a 5-byte JMP whose target is patched at boot
  * (kml_idt_setup) to the handler of the same vector in the normal IDT, so
@@ -77,13 +86,33 @@
 
 /*
  * Make the hardware frame at \off(%rsp) of interrupted KML code the
- * user-mode frame the normal entry expects.  AC is set by the KML exit for
- * SMAP; it is not the task's state.
+ * user-mode frame the normal entry expects.  EFLAGS are the task's as they
+ * are: SMAP is off while a KML task is current (kml.c).
  */
 .macro KML_FRAME_TO_USER off
 	movq	$__USER_CS, \off+KML_CS(%rsp)
 	movq	$__USER_DS, \off+KML_SS(%rsp)
-	andl	$~X86_EFLAGS_AC, \off+KML_FLAGS(%rsp)
+.endm
+
+/*
+ * ZF set if GS holds the kernel's per-CPU base for this CPU (kernel code
+ * is running), clear if it holds something else (a task's).  Clobbers RAX,
+ * RCX, RDX.  With FSGSBASE the task could have any base: compare with this
+ * CPU's (as paranoid_entry does); without it, only the kernel's is
+ * negative.
+ */
+.macro KML_GS_IS_KERNEL
+	ALTERNATIVE "jmp .Lkml_gs_msr_\@", "", X86_FEATURE_FSGSBASE
+	rdgsbase %rax
+	GET_PERCPU_BASE %rdx
+	cmpq	%rax, %rdx
+	jmp	.Lkml_gs_done_\@
+.Lkml_gs_msr_\@:
+	movl	$MSR_GS_BASE, %ecx
+	rdmsr
+	shrl	$31, %edx
+	cmpl	$1, %edx
+.Lkml_gs_done_\@:
 .endm
 
 /*
@@ -99,22 +128,73 @@
 	.Lkml_err = 0
 	.endif
 	.pushsection .init.rodata, "a"
-	.quad	.Lkml_entry_\@, .Lkml_jmp_\@
+	.quad	.Lkml_entry_\@, .Lkml_jmp_\@, .Lkml_swint_\@
 	.popsection
 .Lkml_entry_\@:
 	UNWIND_HINT_IRET_ENTRY offset=.Lkml_err
 	ENDBR
+	.if KML_HAS_ERR(\vector)
+	/*
+	 * KML code may execute "int $vector" (the gate's DPL 0 stops only
+	 * ring 3), and a software interrupt pushes no error code: the word
+	 * where it should be is then a RIP.  Error codes are below 64 KiB,
+	 * code is not (mmap_min_addr).
+	 */
+	cmpq	$0x10000, (%rsp)
+	jae	.Lkml_swint_\@
+	.endif
 	/* A CPL 3 frame is already what the normal entry expects. */
-	cmpw	$__KERNEL_CS, .Lkml_err+KML_CS(%rsp)
-	jne	.Lkml_jmp_\@
-	/* CPL 0: KML code if RIP or RSP is in the lower (user) half. */
+	testb	$3, .Lkml_err+KML_CS(%rsp)
+	jnz	.Lkml_jmp_\@
+	/*
+	 * CPL 0 (any selector: KML code may load another one): KML code if
+	 * RIP or RSP is in the lower (user) half ...
+	 */
 	btq	$63, .Lkml_err+KML_RIP(%rsp)
 	jnc	.Lkml_user_\@
 	btq	$63, .Lkml_err+KML_RSP(%rsp)
-	jc	.Lkml_kernel_\@
+	jnc	.Lkml_user_\@
+	/*
+	 * ... and with both in the upper half, kernel code - or KML code that
+	 * jumped there with a kernel RSP.  Kernel code runs with the kernel's
+	 * GS base, which the task cannot set without privileged instructions
+	 * of its own - except for a few instructions of the entry code, which
+	 * swap GS around a selector load or a return to user mode that may
+	 * fault (asm_load_gs_index, IRET, SYSRET): those are all in
+	 * .entry.text.
+	 */
+	cmpq	$__entry_text_start, .Lkml_err+KML_RIP(%rsp)
+	jb	.Lkml_gs_\@
+	cmpq	$__entry_text_end, .Lkml_err+KML_RIP(%rsp)
+	jb	.Lkml_kernel_\@
+.Lkml_gs_\@:
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	KML_GS_IS_KERNEL
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	je	.Lkml_kernel_\@
 .Lkml_user_\@:
 	KML_FRAME_TO_USER .Lkml_err
+	.if \vector == X86_TRAP_GP
+SYM_INNER_LABEL(kml_gp_handler_jmp, SYM_L_LOCAL)
+	.endif
 	KML_JMP_PATCHED .Lkml_jmp_\@
+
+	/*
+	 * A software "int $vector" of KML code, on a gate whose DPL is 0: what
+	 * ring 3 gets for it is #GP(vector * 8 + 2) at the int instruction,
+	 * hence SIGSEGV.  Also the gate of every vector that no hardware event
+	 * reaches on this kernel (kml_idt_setup()).  No error code on the
+	 * stack.
+	 */
+.Lkml_swint_\@:
+	UNWIND_HINT_IRET_ENTRY
+	ENDBR
+	pushq	$((\vector << 3) | 2)
+	jmp	kml_int_to_gp
 
 .Lkml_kernel_\@:
 	/*
@@ -195,6 +275,27 @@
 	KML_JMP_PATCHED .Lkml_jmp_\@
 .endm
 
+/*
+ * #DF keeps its IST and its handler.  A real double fault pushes an error
+ * code of 0; a software "int $8" of KML code pushes none, and the word in
+ * its place is a RIP: that one is made into ring 3's #GP.
+ */
+.macro KML_DF_STUB
+	.pushsection .init.rodata, "a"
+	.quad	X86_TRAP_DF, .Lkml_entry_\@, .Lkml_jmp_\@
+	.popsection
+.Lkml_entry_\@:
+	UNWIND_HINT_IRET_ENTRY offset=8
+	ENDBR
+	cmpq	$0, (%rsp)
+	je	.Lkml_jmp_\@
+	UNWIND_HINT_IRET_ENTRY
+	pushq	$((X86_TRAP_DF << 3) | 2)
+	jmp	kml_int_to_gp
+	UNWIND_HINT_IRET_ENTRY offset=8
+	KML_JMP_PATCHED .Lkml_jmp_\@
+.endm
+
 	.pushsection .init.rodata, "a"
 	.balign 8
 SYM_DATA_START(kml_idt_stub_table)
@@ -202,6 +303,18 @@ SYM_DATA_START(kml_idt_stub_table)
 
 	.balign 16
 SYM_CODE_START(kml_idt_stubs)
+	/*
+	 * A software interrupt of KML code, made into the #GP ring 3 would
+	 * have taken: error code (vector * 8 + 2) on the stack, RIP back at
+	 * the two-byte "int $N".  A CPL 3 task cannot get here (the gates
+	 * that lead here have DPL 0) and the kernel does not execute "int".
+	 */
+SYM_INNER_LABEL(kml_int_to_gp, SYM_L_LOCAL)
+	UNWIND_HINT_IRET_ENTRY offset=8
+	subq	$2, 8+KML_RIP(%rsp)
+	KML_FRAME_TO_USER 8
+	jmp	kml_gp_handler_jmp
+
 	/* Every JMP points here until kml_idt_setup() patches it. */
 	UNWIND_HINT_IRET_REGS
 	ANNOTATE_NOENDBR
@@ -221,6 +334,7 @@ SYM_DATA_START(kml_ist_stub_table)
 	KML_IST_STUB X86_TRAP_DB
 	KML_IST_STUB X86_TRAP_NMI
 	KML_IST_STUB X86_TRAP_MC
+	KML_DF_STUB
 	.pushsection .init.rodata, "a"
 SYM_DATA_END(kml_ist_stub_table)
 	.popsection
@@ -278,10 +392,10 @@ SYM_CODE_END(kml_idt_stubs)
 	/* Leaves: pt_regs at RSP, whole; every register still the task's. */
 
 	/*
-	 * The task's EFLAGS must be what the fast return rebuilds: IF and
-	 * AC on, TF off (a single step goes through the full path, as with
-	 * SYSRET); for the direct call also NT and DF off, which its return
-	 * does not restore.  R11 is saved, free from here.
+	 * The task's EFLAGS must be what the fast return rebuilds: IF on,
+	 * TF off (a single step goes through the full path, as with
+	 * SYSRET); for the direct call also NT, DF and AC off, which its
+	 * return does not restore.  R11 is saved, free from here.
 	 */
 	xorl	$KML_FAST_FLAGS, %r11d
 	.if \direct
@@ -340,14 +454,14 @@ SYM_CODE_END(kml_idt_stubs)
 	.if \direct
 	/*
 	 * Leaves: RCX = return address, R11 and the argument registers
-	 * clobbered (elfnote/kml_syscall.h), AC and IF on (the entry saw them on),
-	 * the task's RSP and GS; RBX RBP R12-R15 were never touched.
+	 * clobbered (elfnote/kml_syscall.h), IF on (the entry saw it on,
+	 * and the other flags it tested off), the task's RSP and GS; RBX
+	 * RBP R12-R15 were never touched.
 	 */
 	movq	RIP(%rsp), %rcx
 	UNWIND_HINT_END_OF_STACK
 	movq	RSP(%rsp), %rsp
 	swapgs
-	ASM_STAC
 	.else
 	/*
 	 * Leaves: every register as SYSRET would (RCX = RIP, R11 =
@@ -395,7 +509,6 @@ SYM_INNER_LABEL(kml_fast_return_jmp, SYM_L_GLOBAL)
 	 */
 	incq	TASK_kml_slow_syscalls(%r11)
 	UNWIND_HINT_REGS
-	ASM_CLAC		/* kml_direct_entry_masked may be resumed with AC */
 	movq	%rsp, %rdi
 	movslq	%eax, %rsi
 	call	do_syscall_64
@@ -444,7 +557,7 @@ SYM_CODE_END(entry_SYSCALL_64_kml)
  * pushes into it); see elfnote/kml_syscall.h.
  *
  * Assumes: CPL 0 (KML code), the task's GS, stack (the return address on
- * top), EFLAGS (AC set: its stack is a user page under SMAP) and CR3.
+ * top), EFLAGS and CR3.
  * Does what the SYSCALL instruction would - RCX = return address, R11 =
  * EFLAGS, IF/TF/DF/AC/NT cleared - and goes on like entry_SYSCALL_64_kml,
  * so every system call, restart, signal, tracer and seccomp filter behaves
@@ -468,11 +581,6 @@ SYM_CODE_START(kml_direct_entry)
 	pushq	$X86_EFLAGS_FIXED	/* SYSCALL's mask: IF TF DF AC NT off */
 	popfq
 SYM_INNER_LABEL(kml_direct_entry_masked, SYM_L_GLOBAL)
-	/*
-	 * A #DB or NMI taken right after the popfq returns here through the
-	 * KML exit, which sets AC: take it off again for the kernel.
-	 */
-	ASM_CLAC
 	KML_SYSCALL_BODY direct=1
 SYM_CODE_END(kml_direct_entry)
 
@@ -483,9 +591,9 @@ SYM_CODE_END(kml_direct_entry)
  * be on too (the path ends in "sti; jmp"), else it takes the IRET exit.
  *
  * Assumes: pt_regs of the task at RSP, interrupts off, kernel GS and CR3.
- * Leaves: every register the task's, EFLAGS the task's with AC set (SMAP,
- * see kml.c), RSP the task's, user GS, the kernel CR3 (a KML task runs on
- * its kernel page tables, see kml.c), interrupts on from the JMP.
+ * Leaves: every register the task's, EFLAGS the task's, RSP the task's,
+ * user GS, the kernel CR3 (a KML task runs on its kernel page tables, see
+ * kml.c), interrupts on from the JMP.
  *
  * Skipped compared with SYSRET, for the reasons above: STACKLEAK erasing,
  * CLEAR_CPU_BUFFERS (VERW), IBRS_EXIT (a KML task runs with the kernel's
@@ -501,11 +609,9 @@ SYM_CODE_START(kml_syscall_return)
 
 	/*
 	 * The stack is now user RDI, orig_ax, RIP, CS, EFLAGS, RSP, SS, and
-	 * RCX = RIP.  The task's EFLAGS with IF off until the sti below, and
-	 * AC so that SMAP lets CPL 0 touch the task's pages.
+	 * RCX = RIP.  The task's EFLAGS with IF off until the sti below.
 	 */
 	btrq	$X86_EFLAGS_IF_BIT, 4*8(%rsp)
-	orq	$X86_EFLAGS_AC, 4*8(%rsp)
 	popq	%rdi
 	addq	$3*8, %rsp		/* orig_ax, RIP (in RCX), CS */
 	popfq

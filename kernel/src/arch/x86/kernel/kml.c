@@ -13,29 +13,33 @@
  *    entry_64_kml.S, so that no event ever pushes a frame onto the user
  *    stack of code running at CPL 0;
  *  - CR4.SMEP is cleared, or the CPU would refuse to fetch the task's own
- *    (user) pages at CPL 0.  SMAP stays on: the task runs with EFLAGS.AC
- *    set, which CPL 0 honours;
+ *    (user) pages at CPL 0; and CR4.SMAP, or every access of the task's
+ *    code to its own memory would need EFLAGS.AC set - a flag the task
+ *    sees and may change (pushfq, popfq), so it could not stay the
+ *    task's.  The kernel runs without SMAP only while a KML task is
+ *    current, which can read and write all of it anyway;
  *  - MSR_LSTAR points at entry_SYSCALL_64_kml, the fast system-call path
  *    of KML tasks (entry_64_kml.S), so that the SYSCALL entry of every
  *    other task carries no KML code at all;
  *  - kml_cpu_active is set, which the IRET exit reads to return to CPL 0.
  *
- * Normal user tasks always run with the normal IDT, SMEP, MSR_LSTAR and
- * the ring 3 return, and pay one per-CPU load and a flag test per context
- * switch.
+ * Normal user tasks always run with the normal IDT, SMEP, SMAP, MSR_LSTAR
+ * and the ring 3 return, and pay one per-CPU load and a flag test per
+ * context switch, once a KML task has run at all.
  * Kernel threads, idle above all, keep whatever state the CPU has: they
  * never return to user mode, the KML stubs handle interrupted kernel code,
  * and a KML task that blocks and comes back on an otherwise idle CPU then
  * costs no CR4 write and no LIDT.  (CR4 writes serialise the CPU, and under
  * QEMU TCG a CR4.SMEP change flushes the whole software TLB.)  While a
- * kernel thread runs in KML state SMEP is off; the page tables it runs on
- * are the lazily kept ones of the last user task, a KML task's.
+ * kernel thread runs in KML state SMEP and SMAP are off; the page tables it
+ * runs on are the lazily kept ones of the last user task, a KML task's.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/entry-common.h>
 #include <linux/kml_trust.h>
 #include <linux/init.h>
+#include <asm/sections.h>
 #include <linux/printk.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -112,13 +116,15 @@ static void __init kml_syscall_setup(void)
 #endif
 }
 
-/* The checks do_syscall_64() makes before it lets SYSRET return. */
+/* The checks do_syscall_64() makes before it lets SYSRET return, and one more. */
 static __always_inline bool kml_sysret_ok(struct pt_regs *regs)
 {
 	return regs->cx == regs->ip && regs->r11 == regs->flags &&
 	       regs->cs == __USER_CS && regs->ss == __USER_DS &&
 	       regs->ip < TASK_SIZE_MAX &&
-	       !(regs->flags & (X86_EFLAGS_RF | X86_EFLAGS_TF));
+	       !(regs->flags & (X86_EFLAGS_RF | X86_EFLAGS_TF)) &&
+	       /* ... and, at CPL 0, a stack of the task's (see the IRET exit) */
+	       regs->sp < TASK_SIZE_MAX;
 }
 
 /*
@@ -204,40 +210,69 @@ static void __init kml_gate_set_offset(gate_desc *g, unsigned long addr)
 }
 
 /*
+ * A vector that no hardware event reaches on this kernel, so that only a
+ * software "int $v" can use its gate - which ring 3 cannot (DPL 0) and KML
+ * code can.  Its KML gate makes that the #GP ring 3 would have taken
+ * instead of running a handler that expects something else:
+ *  - a gate that still points at an early-boot handler, freed with the
+ *    init text (the reserved exception vectors; #MC without X86_MCE);
+ *  - the coprocessor segment overrun and the spurious-exception vector,
+ *    which no processor since the 486 raises.
+ */
+static bool __init kml_vector_never_raised(unsigned int v, unsigned long target)
+{
+	return is_kernel_inittext(target) || v == X86_TRAP_OLD_MF ||
+	       v == X86_TRAP_SPURIOUS;
+}
+
+/*
  * Build kml_idt from the finished normal IDT (called at the end of
  * idt_setup_apic_and_irq_gates(), after which the normal IDT is read-only).
  */
 void __init kml_idt_setup(const gate_desc *idt)
 {
+	DECLARE_BITMAP(swint, IDT_ENTRIES);
 	unsigned int v, i;
+
+	bitmap_zero(swint, IDT_ENTRIES);
 
 	memcpy(kml_idt, idt, sizeof(kml_idt));
 
 	for (v = 0; v < IDT_ENTRIES; v++) {
 		gate_desc *g = &kml_idt[v];
+		const struct kml_stub *stub = &kml_idt_stub_table[v];
 
 		/* Absent gates stay absent; IST gates are handled below. */
-		if (!g->bits.p || g->bits.ist)
+		if (!idt[v].bits.p || idt[v].bits.ist)
 			continue;
-		if (!kml_patch_jmp(kml_idt_stub_table[v].jmp, gate_offset(&idt[v])))
+		if (!kml_patch_jmp(stub->jmp, gate_offset(&idt[v])))
 			goto fail;
-		kml_gate_set_offset(g, kml_idt_stub_table[v].entry);
+		if (kml_vector_never_raised(v, gate_offset(&idt[v]))) {
+			__set_bit(v, swint);
+			kml_gate_set_offset(g, stub->swint);
+		} else {
+			kml_gate_set_offset(g, stub->entry);
+		}
 		g->bits.ist = IST_INDEX_KML + 1;
 	}
+	pr_info("kml: vectors no hardware event reaches (int $N from KML code: SIGSEGV): %*pbl\n",
+		IDT_ENTRIES, swint);
 
-	/* NMI, #DB, #MC keep their IST and get a rewrite-only prologue. */
+	/*
+	 * NMI, #DB, #MC keep their IST and get a rewrite-only prologue, #DF
+	 * one for "int $8" - where the normal gate has an IST: without
+	 * CONFIG_X86_MCE, #MC has only its early gate, handled above.
+	 */
 	for (i = 0; i < ARRAY_SIZE(kml_ist_stub_table); i++) {
 		const struct kml_ist_stub *s = &kml_ist_stub_table[i];
-		gate_desc *g = &kml_idt[s->vector];
 
-		if (!g->bits.p)
+		if (!idt[s->vector].bits.p || !idt[s->vector].bits.ist)
 			continue;
-		if (WARN_ON_ONCE(!g->bits.ist) ||
-		    !kml_patch_jmp(s->jmp, gate_offset(&idt[s->vector])))
+		if (!kml_patch_jmp(s->jmp, gate_offset(&idt[s->vector])))
 			goto fail;
-		kml_gate_set_offset(g, s->entry);
+		kml_gate_set_offset(&kml_idt[s->vector], s->entry);
 	}
-	/* #DF and #VC (if present) keep their gates unchanged. */
+	/* #VC (if present) keeps its gate unchanged. */
 
 	kml_syscall_setup();
 
@@ -256,10 +291,20 @@ fail:
 }
 
 /*
+ * The CR4 bits a KML task runs without: SMEP and SMAP, where the CPU has
+ * them (cpu_feature_enabled() is false for both after nosmep/nosmap).
+ */
+static unsigned long kml_cr4_off(void)
+{
+	return (cpu_feature_enabled(X86_FEATURE_SMEP) ? X86_CR4_SMEP : 0) |
+	       (cpu_feature_enabled(X86_FEATURE_SMAP) ? X86_CR4_SMAP : 0);
+}
+
+/*
  * Make this CPU's state match "current is (not) a KML task".  Interrupts
  * are off: the entry code reads kml_cpu_active, and an interrupt between
- * the steps would see a mixed state.  Order: SMEP may be off only while
- * kml_cpu_active is set (CR4 pinning allows exactly that).
+ * the steps would see a mixed state.  Order: SMEP and SMAP may be off only
+ * while kml_cpu_active is set (CR4 pinning allows exactly that).
  */
 void kml_switch_cpu(bool on)
 {
@@ -275,13 +320,13 @@ void kml_switch_cpu(bool on)
 		return;
 	if (on) {
 		this_cpu_write(kml_cpu_active, 1);
-		if (cpu_feature_enabled(X86_FEATURE_SMEP))
-			cr4_clear_bits_irqsoff(X86_CR4_SMEP);
+		if (kml_cr4_off())
+			cr4_clear_bits_irqsoff(kml_cr4_off());
 		load_idt(&kml_idt_descr);
 	} else {
 		load_current_idt();
-		if (cpu_feature_enabled(X86_FEATURE_SMEP))
-			cr4_set_bits_irqsoff(X86_CR4_SMEP);
+		if (kml_cr4_off())
+			cr4_set_bits_irqsoff(kml_cr4_off());
 		this_cpu_write(kml_cpu_active, 0);
 	}
 	/* After kml_cpu_active: kml_lstar() reads it. */
@@ -457,7 +502,7 @@ void kml_set_current(bool on)
 /*
  * /sys/kernel/debug/kml/cpu: the KML state of the CPU the reader runs on,
  * read from the hardware.  A normal task must always see SMEP and SMAP on
- * and the normal IDT; a KML task sees SMEP off and the KML IDT.
+ * and the normal IDT; a KML task sees them off and the KML IDT.
  */
 static int kml_cpu_show(struct seq_file *m, void *v)
 {

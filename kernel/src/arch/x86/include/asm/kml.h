@@ -10,16 +10,16 @@
 
 /*
  * The fast system-call path (entry_64_kml.S) returns with popfq of the
- * saved EFLAGS (SYSCALL) or with "stac; sti" (direct call), so it is
- * taken only when the task's EFLAGS at entry are what that rebuilds:
+ * saved EFLAGS and "sti" (SYSCALL) or with "sti" alone (direct call), so
+ * it is taken only when the task's EFLAGS at entry are what that rebuilds:
  */
-#define KML_FAST_FLAGS		(X86_EFLAGS_IF |	/* sti at the end */	\
-				 X86_EFLAGS_AC)		/* KML code runs with AC */
+#define KML_FAST_FLAGS		X86_EFLAGS_IF		/* sti at the end */
 #define KML_FAST_FLAGS_MASK	(KML_FAST_FLAGS |				\
 				 X86_EFLAGS_TF)		/* a single step: IRET */
 #define KML_FAST_FLAGS_MASK_DIRECT (KML_FAST_FLAGS_MASK |			\
 				 X86_EFLAGS_NT |	/* not restored */	\
-				 X86_EFLAGS_DF)		/* not restored */
+				 X86_EFLAGS_DF |	/* not restored */	\
+				 X86_EFLAGS_AC)		/* not restored */
 
 /*
  * The fast path leaves out enter_from_user_mode() and exit_to_user_mode(),
@@ -69,9 +69,10 @@
 
 #ifdef CONFIG_KML
 /*
- * 1 while the task current on this CPU is a KML task: the KML IDT is
- * loaded, CR4.SMEP is clear and the IRET exit returns to CPL 0.  Read by
- * the entry code, so it changes only with interrupts off.
+ * 1 while the task current on this CPU is a KML task: the KML IDT and
+ * MSR_LSTAR are loaded, CR4.SMEP and SMAP are clear and the IRET exit
+ * returns to CPL 0.  Read by the entry code, so it changes only with
+ * interrupts off.
  */
 DECLARE_PER_CPU(u8, kml_cpu_active);
 
@@ -92,6 +93,7 @@ static __always_inline bool kml_cpu_is_active(void)
 struct kml_stub {
 	unsigned long	entry;		/* the stub's first instruction */
 	unsigned long	jmp;		/* its patchable 5-byte JMP */
+	unsigned long	swint;		/* software "int $vector": ring 3's #GP */
 };
 
 struct kml_ist_stub {
@@ -101,7 +103,7 @@ struct kml_ist_stub {
 };
 
 extern const struct kml_stub kml_idt_stub_table[256];
-extern const struct kml_ist_stub kml_ist_stub_table[3];
+extern const struct kml_ist_stub kml_ist_stub_table[4];
 
 struct task_struct;
 
@@ -193,21 +195,17 @@ bool kml_pti_exempt(pgd_t *pgdp);
 /*
  * A page fault of a KML task's own code (its pt_regs say user mode; the
  * CPU ran it at CPL 0 and left X86_PF_USER clear): make the error code say
- * what pt_regs say.  A read of a present user page then faulted only
- * because the task cleared EFLAGS.AC, for which SMAP stops CPL 0: that bit
- * is KML's (the task's pt_regs never show it), and the return to the task
- * sets it again, so the read is simply retried: true.
+ * what pt_regs say, so that it is handled as the task's fault.  (SMAP is
+ * off while a KML task is current, so no fault of its comes from AC.)
+ * Returns true when nothing is left to do; never, so far.
  */
 static __always_inline bool kml_fixup_fault(struct pt_regs *regs,
 					    unsigned long *error_code,
 					    unsigned long address)
 {
-	if (!kml_cpu_is_active() || !user_mode(regs) ||
-	    (*error_code & X86_PF_USER))
-		return false;
-	*error_code |= X86_PF_USER;
-	return (*error_code & ~X86_PF_USER) == X86_PF_PROT &&
-	       address < TASK_SIZE_MAX;
+	if (kml_cpu_is_active() && user_mode(regs))
+		*error_code |= X86_PF_USER;
+	return false;
 }
 
 /*
@@ -220,7 +218,6 @@ static __always_inline void kml_fixup_bad_iret(struct pt_regs *regs)
 	if (kml_cpu_is_active() && regs->cs == __KERNEL_CS) {
 		regs->cs = __USER_CS;
 		regs->ss = __USER_DS;
-		regs->flags &= ~X86_EFLAGS_AC;
 	}
 }
 #else
