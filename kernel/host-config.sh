@@ -9,8 +9,8 @@
 # the linux-config-6.12 package) brought to KTREE's version with olddefconfig,
 # optionally trimmed to the modules listed in LSMOD (lsmod output: `make
 # localmodconfig`), then kernel/kml-host.config + kernel/kml-on.config, every
-# option that KML's Kconfig entry excludes ("depends on !X" in KTREE's
-# arch/x86/Kconfig) turned off with its reason printed, LOCALVERSION "-kml",
+# option that KML's Kconfig entry excludes ("depends on !X" or "X=n" in
+# KTREE's arch/x86/Kconfig) turned off with its reason printed, LOCALVERSION "-kml",
 # and the EXTRA_LINEs (the Makefile passes CONFIG_SYSTEM_TRUSTED_KEYS).
 # kernel/merge-config.sh then checks every option asked for: one dropped by
 # olddefconfig stops with an error.  Module signing stays as the base has
@@ -102,9 +102,10 @@ for opt in MODULE_SIG_KEY SYSTEM_REVOCATION_KEYS SYSTEM_BLACKLIST_HASH_LIST; do
 	fi
 done
 
-# Bring the base to this tree's version (new options at their defaults).
-kmake olddefconfig
 if [ -n "$lsmod" ]; then
+	# Bring the base to this tree's version first (new options at their
+	# defaults): localmodconfig would ask about them.
+	kmake olddefconfig
 	before=$(grep -c '=m$' "$out/.config" || true)
 	# (a new option would be asked for on stdin: none is left after olddefconfig)
 	kmake LSMOD="$lsmod" localmodconfig < <(yes "") 2>"$out/localmodconfig.log" >/dev/null ||
@@ -112,16 +113,18 @@ if [ -n "$lsmod" ]; then
 	say "localmodconfig ($lsmod): modules $before -> $(grep -c '=m$' "$out/.config" || true)"
 fi
 
-# What KML cannot live with: every "depends on !X" of "config KML", and the
-# comment above it as the reason.
+# What KML cannot live with: every "depends on !X" (or "X=n") of "config
+# KML", and the comment above it as the reason.
 awk '
 	/^config KML$/ { in_kml = 1; next }
 	in_kml && /^(config|menuconfig|endmenu|menu|if|endif|source|choice|comment) / { exit }
 	in_kml && /^[ \t]*#/ { sub(/^[ \t]*#[ \t]*/, ""); why = why (why ? " " : "") $0; next }
 	in_kml && /^[ \t]*depends on/ {
 		s = $0
-		while (match(s, /![A-Za-z0-9_]+/)) {
-			print substr(s, RSTART + 1, RLENGTH - 1) "\t" why
+		while (match(s, /![A-Za-z0-9_]+|[A-Za-z0-9_]+=n/)) {
+			sym = substr(s, RSTART, RLENGTH)
+			gsub(/^!|=n$/, "", sym)
+			print sym "\t" why
 			s = substr(s, RSTART + RLENGTH)
 		}
 	}

@@ -50,6 +50,9 @@ cp "$SELFTESTS/kml_exec_test" "$out/"
 # Attach-mode access to a ring-0 process that dropped root
 # (selftests/guest/kml_ptrace_test.c; its targets are kml-probe above).
 cp "$SELFTESTS/kml_ptrace_test" "$out/"
+# Built from the kml-tools package with pkg-config and stamped by its
+# kml-stamp (the Makefile): the guest suite "pkg".
+cp "$SELFTESTS/kml-pkg-probe" "$SELFTESTS/kml-pkg-probe.unstamped" "$out/"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.
