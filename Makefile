@@ -79,10 +79,15 @@ $(UNTRUSTED): | elfnote/x509.genkey
 		-newkey rsa:2048 -config $@.cfg -outform PEM -out $@ -keyout $@ 2>/dev/null
 	@rm -f $@.cfg
 
-# The certificate the kernel is built to trust, taken from KML_KEY.
-$(KML_CERT): $(KML_KEY)
+# The certificate the kernel is built to trust, taken from KML_KEY (a
+# certificate alone will do), plus any in KML_EXTRA_CERTS (PEM files, e.g.
+# the next key while rotating: KEYS.md).
+KML_EXTRA_CERTS ?=
+$(KML_CERT): $(KML_KEY) $(KML_EXTRA_CERTS)
 	@mkdir -p $(KEYDIR)
 	@openssl x509 -in $< -out $@.tmp || { echo "KML_KEY=$< holds no certificate" >&2; exit 1; }
+	@for c in $(KML_EXTRA_CERTS); do openssl x509 -in $$c >> $@.tmp || \
+		{ echo "KML_EXTRA_CERTS: $$c holds no certificate" >&2; rm -f $@.tmp; exit 1; }; done
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 # ---- kernel --------------------------------------------------------------
