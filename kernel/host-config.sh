@@ -41,7 +41,7 @@ pick_base() {
 	fi
 }
 
-base= lsmod= print_base=0
+base='' lsmod='' print_base=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--base) [ $# -ge 2 ] || die "--base needs a file"; base=$2; shift 2 ;;

@@ -65,7 +65,7 @@ ok $? "dpkg -x into a scratch root: every file in place"
 [ -z "$missing" ] || echo "missing:$missing" | note
 
 # 7: pkg-config, pointed into the scratch root only
-pc() { PKG_CONFIG_LIBDIR="$root/usr/share/pkgconfig" PKG_CONFIG_PATH= \
+pc() { PKG_CONFIG_LIBDIR="$root/usr/share/pkgconfig" PKG_CONFIG_PATH='' \
 	PKG_CONFIG_SYSROOT_DIR="$root" pkg-config "$@"; }
 flags=$(pc --cflags --libs kml)
 ld=$(pc --variable=ldscript kml)
