@@ -201,23 +201,28 @@ kernel-host: kernel-host-config
 deb: kernel-host deb-tools
 	@ls -1 $(DEBDIR)/*.deb
 
-# The packaging of the kernel, checked cheaply: the tiny test config with
-# LOCALVERSION -kml in its own object directory, made into .debs by
-# bindeb-pkg (build/deb/test/); make check-deb boots the vmlinuz of its
-# linux-image package.
-KOBJ_DEBTEST := $(DEBDIR)/test/kobj
+# The packaging of the kernel, checked cheaply: the tiny test config in an
+# object directory of its own, made into .debs by bindeb-pkg with
+# LOCALVERSION=-kml given to make (the release is 6.12.N-kml as on a real
+# machine, while the config, and so every ccache key, stays the test
+# kernel's: with a warm cache little is compiled).  The object directory
+# sits beside build/kobj for the same reason (same relative paths);
+# bindeb-pkg leaves the packages in its parent, build/, whence they go to
+# build/deb/test/.  make check-deb boots the vmlinuz of the linux-image .deb.
+KOBJ_DEBTEST := $(BUILD)/kobj-deb
 $(KOBJ_DEBTEST)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh | kernel-tree
-	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config, LOCALVERSION -kml"
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config (packaged test kernel)"
 	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBTEST) kernel/kml.config kernel/kml-on.config -- \
-		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"' 'CONFIG_LOCALVERSION="-kml"'
+		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
 
 deb-kernel-test: kernel-tree $(KOBJ_DEBTEST)/.config $(KML_CERT)
 	@tools/install-deps.sh deb
 	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBTEST)/kml-trusted.pem
-	@rm -f $(DEBDIR)/test/*.deb
-	@echo "  DEB     $(DEBDIR)/test/linux-image-*-kml (tiny test config)"
-	@$(call kbuild,$(KOBJ_DEBTEST)) -s -j$(JOBS) bindeb-pkg >$(DEBDIR)/test/bindeb-pkg.log 2>&1 || \
-		{ tail -30 $(DEBDIR)/test/bindeb-pkg.log; exit 1; }
+	@mkdir -p $(DEBDIR)/test && rm -f $(DEBDIR)/test/*.deb $(BUILD)/*.deb
+	@echo "  DEB     $(DEBDIR)/test/linux-image-*-kml (tiny test config; log: $(DEBDIR)/test/bindeb-pkg.log)"
+	@$(call kbuild,$(KOBJ_DEBTEST)) -s -j$(JOBS) LOCALVERSION=-kml bindeb-pkg \
+		>$(DEBDIR)/test/bindeb-pkg.log 2>&1 || { tail -30 $(DEBDIR)/test/bindeb-pkg.log; exit 1; }
+	@mv $(BUILD)/*.deb $(BUILD)/*.buildinfo $(BUILD)/*.changes $(DEBDIR)/test/
 
 check-deb: deps
 	@$(MAKE) --no-print-directory deb-kernel-test initramfs
@@ -355,7 +360,8 @@ checkpatch: kernel-tree
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
 clean:
-	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz $(TOOLS_DEB) $(PKGROOT)
+	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz $(TOOLS_DEB) $(PKGROOT) \
+		$(KOBJ_DEBTEST)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:

@@ -35,9 +35,8 @@ ok $? "the package is linux-image-<release>, release $rel ends in -kml"
 dpkg-deb -x "$image" "$t/root" 2>/dev/null
 vmlinuz=$t/root/boot/vmlinuz-$rel
 [ -f "$vmlinuz" ] && [ "$(dd if="$vmlinuz" bs=1 skip=514 count=4 status=none)" = HdrS ] &&
-	grep -qx 'CONFIG_KML=y' "$t/root/boot/config-$rel" &&
-	grep -qx 'CONFIG_LOCALVERSION="-kml"' "$t/root/boot/config-$rel"
-ok $? "it holds boot/vmlinuz-$rel and boot/config-$rel (CONFIG_KML=y, LOCALVERSION -kml)"
+	grep -qx 'CONFIG_KML=y' "$t/root/boot/config-$rel" && [ -d "$t/root/lib/modules/$rel" ]
+ok $? "it holds boot/vmlinuz-$rel, boot/config-$rel (CONFIG_KML=y), lib/modules/$rel"
 
 dpkg-deb -e "$image" "$t/ctrl" 2>/dev/null
 grep -q 'run-parts.*/etc/kernel/postinst.d' "$t/ctrl/postinst" 2>/dev/null &&
