@@ -186,8 +186,9 @@ $(TOOLS_DEB): $(TOOLS_DEB_INPUTS)
 KOBJ_HOST       := $(DEBDIR)/kobj-host
 KML_BASE_CONFIG ?=
 KML_LOCALMOD    ?=
-kernel-host-config: kernel-tree $(KML_CERT)
+kernel-host-config:
 	@tools/install-deps.sh host
+	@$(MAKE) --no-print-directory kernel-tree $(KML_CERT)
 	@$(if $(filter 1,$(KML_LOCALMOD)),mkdir -p $(KOBJ_HOST) && lsmod > $(KOBJ_HOST)/lsmod.txt)
 	@kernel/host-config.sh $(if $(KML_BASE_CONFIG),--base $(KML_BASE_CONFIG)) \
 		$(if $(KML_LOCALMOD),--localmod $(if $(filter 1,$(KML_LOCALMOD)),$(KOBJ_HOST)/lsmod.txt,$(KML_LOCALMOD))) \
@@ -198,7 +199,9 @@ kernel-host: kernel-host-config
 	@echo "  DEB     linux-image, linux-headers in $(DEBDIR) (a full distribution kernel: see README)"
 	@$(call kbuild,$(KOBJ_HOST)) -j$(JOBS) bindeb-pkg
 
-deb: kernel-host deb-tools
+deb:
+	@tools/install-deps.sh host deb
+	@$(MAKE) --no-print-directory kernel-host deb-tools
 	@ls -1 $(DEBDIR)/*.deb
 
 # The packaging of the kernel, checked cheaply: the tiny test config in an
@@ -215,8 +218,9 @@ $(KOBJ_DEBTEST)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-con
 	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBTEST) kernel/kml.config kernel/kml-on.config -- \
 		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
 
-deb-kernel-test: kernel-tree $(KOBJ_DEBTEST)/.config $(KML_CERT)
+deb-kernel-test:
 	@tools/install-deps.sh deb
+	@$(MAKE) --no-print-directory kernel-tree $(KOBJ_DEBTEST)/.config $(KML_CERT)
 	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBTEST)/kml-trusted.pem
 	@mkdir -p $(DEBDIR)/test && rm -f $(DEBDIR)/test/*.deb $(BUILD)/*.deb
 	@echo "  DEB     $(DEBDIR)/test/linux-image-*-kml (tiny test config; log: $(DEBDIR)/test/bindeb-pkg.log)"
