@@ -360,6 +360,7 @@ checkpatch: kernel-tree
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c binfmt_kml/kml_trust.c binfmt_kml/kml_trust.h \
 		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/include/asm/kml.h \
+		kernel/src/arch/x86/include/asm/auxvec.h \
 		kernel/src/arch/x86/entry/entry_64_kml.S \
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
