@@ -188,7 +188,7 @@ KML_BASE_CONFIG ?=
 KML_LOCALMOD    ?=
 kernel-host-config:
 	@tools/install-deps.sh host
-	@$(MAKE) --no-print-directory kernel-tree $(KML_CERT)
+	@$(MAKE) -s --no-print-directory kernel-tree $(KML_CERT)
 	@$(if $(filter 1,$(KML_LOCALMOD)),mkdir -p $(KOBJ_HOST) && lsmod > $(KOBJ_HOST)/lsmod.txt)
 	@kernel/host-config.sh $(if $(KML_BASE_CONFIG),--base $(KML_BASE_CONFIG)) \
 		$(if $(KML_LOCALMOD),--localmod $(if $(filter 1,$(KML_LOCALMOD)),$(KOBJ_HOST)/lsmod.txt,$(KML_LOCALMOD))) \
@@ -220,7 +220,7 @@ $(KOBJ_DEBTEST)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-con
 
 deb-kernel-test:
 	@tools/install-deps.sh deb
-	@$(MAKE) --no-print-directory kernel-tree $(KOBJ_DEBTEST)/.config $(KML_CERT)
+	@$(MAKE) -s --no-print-directory kernel-tree $(KOBJ_DEBTEST)/.config $(KML_CERT)
 	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBTEST)/kml-trusted.pem
 	@mkdir -p $(DEBDIR)/test && rm -f $(DEBDIR)/test/*.deb $(BUILD)/*.deb
 	@echo "  DEB     $(DEBDIR)/test/linux-image-*-kml (tiny test config; log: $(DEBDIR)/test/bindeb-pkg.log)"
