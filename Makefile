@@ -45,7 +45,8 @@ WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
 .PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools samples selftests initramfs run shell check \
-	bench fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help
+	bench fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help \
+	install deb deb-tools kernel-host kernel-host-config deb-kernel-test check-deb
 
 all: kernel tools samples selftests initramfs
 
@@ -78,10 +79,15 @@ $(UNTRUSTED): | elfnote/x509.genkey
 		-newkey rsa:2048 -config $@.cfg -outform PEM -out $@ -keyout $@ 2>/dev/null
 	@rm -f $@.cfg
 
-# The certificate the kernel is built to trust, taken from KML_KEY.
-$(KML_CERT): $(KML_KEY)
+# The certificate the kernel is built to trust, taken from KML_KEY (a
+# certificate alone will do), plus any in KML_EXTRA_CERTS (PEM files, e.g.
+# the next key while rotating: KEYS.md).
+KML_EXTRA_CERTS ?=
+$(KML_CERT): $(KML_KEY) $(KML_EXTRA_CERTS)
 	@mkdir -p $(KEYDIR)
 	@openssl x509 -in $< -out $@.tmp || { echo "KML_KEY=$< holds no certificate" >&2; exit 1; }
+	@for c in $(KML_EXTRA_CERTS); do openssl x509 -in $$c >> $@.tmp || \
+		{ echo "KML_EXTRA_CERTS: $$c holds no certificate" >&2; rm -f $@.tmp; exit 1; }; done
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 # ---- kernel --------------------------------------------------------------
@@ -151,6 +157,81 @@ $(STAMP): tools/kml-stamp.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnot
 elfnote/kml.ld: elfnote/kml.ld.S elfnote/kml_note.h elfnote/gen-kml-ld.sh
 	elfnote/gen-kml-ld.sh $@
 
+# ---- install, packages, a kernel for a real machine ---------------------------
+# make install DESTDIR=... PREFIX=...: kml-stamp (+ man page), kml.ld,
+# kml_note.S, include/kml/{kml_note.h,kml_syscall.h}, share/pkgconfig/kml.pc
+# (tools/install-tools.sh).  The kml-tools .deb is that tree, PREFIX=/usr.
+PREFIX      ?= /usr/local
+KML_VERSION ?= 0.1
+DEBDIR      := $(BUILD)/deb
+TOOLS_DEB   := $(DEBDIR)/kml-tools_$(KML_VERSION)_amd64.deb
+TOOLS_DEB_INPUTS := $(STAMP) tools/install-tools.sh tools/mkdeb-tools.sh tools/kml-stamp.1 \
+	tools/kml-tools.copyright tools/kml-tools.README.md \
+	elfnote/kml.ld elfnote/kml_note.S elfnote/kml_note.h elfnote/kml_syscall.h
+
+install: $(STAMP)
+	@tools/install-tools.sh "$(DESTDIR)" "$(PREFIX)" $(KML_VERSION) $(STAMP)
+
+deb-tools: $(TOOLS_DEB)
+$(TOOLS_DEB): $(TOOLS_DEB_INPUTS)
+	@echo "  DEB     $@"
+	@tools/mkdeb-tools.sh $(DEBDIR) $(KML_VERSION) $(STAMP) >/dev/null
+
+# A kernel for this machine (kernel/host-config.sh): the running system's
+# /boot/config-$(uname -r), else Debian's stock config (KML_BASE_CONFIG=FILE
+# picks another), + KML, packaged by bindeb-pkg as
+# linux-image-<version>-kml and linux-headers-<version>-kml in build/deb/.
+# KML_LOCALMOD=1 keeps only the modules loaded now (lsmod; or
+# KML_LOCALMOD=FILE, lsmod output saved on the target machine).
+KOBJ_HOST       := $(DEBDIR)/kobj-host
+KML_BASE_CONFIG ?=
+KML_LOCALMOD    ?=
+kernel-host-config:
+	@tools/install-deps.sh host
+	@$(MAKE) -s --no-print-directory kernel-tree $(KML_CERT)
+	@$(if $(filter 1,$(KML_LOCALMOD)),mkdir -p $(KOBJ_HOST) && lsmod > $(KOBJ_HOST)/lsmod.txt)
+	@kernel/host-config.sh $(if $(KML_BASE_CONFIG),--base $(KML_BASE_CONFIG)) \
+		$(if $(KML_LOCALMOD),--localmod $(if $(filter 1,$(KML_LOCALMOD)),$(KOBJ_HOST)/lsmod.txt,$(KML_LOCALMOD))) \
+		$(KTREE) $(KOBJ_HOST) -- 'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
+	@install -C -m 0644 $(KML_CERT) $(KOBJ_HOST)/kml-trusted.pem
+
+kernel-host: kernel-host-config
+	@echo "  DEB     linux-image, linux-headers in $(DEBDIR) (a full distribution kernel: see README)"
+	@$(call kbuild,$(KOBJ_HOST)) -j$(JOBS) bindeb-pkg
+
+deb:
+	@tools/install-deps.sh host deb
+	@$(MAKE) --no-print-directory kernel-host deb-tools
+	@ls -1 $(DEBDIR)/*.deb
+
+# The packaging of the kernel, checked cheaply: the tiny test config in an
+# object directory of its own, made into .debs by bindeb-pkg with
+# LOCALVERSION=-kml given to make (the release is 6.12.N-kml as on a real
+# machine, while the config, and so every ccache key, stays the test
+# kernel's: with a warm cache little is compiled).  The object directory
+# sits beside build/kobj for the same reason (same relative paths);
+# bindeb-pkg leaves the packages in its parent, build/, whence they go to
+# build/deb/test/.  make check-deb boots the vmlinuz of the linux-image .deb.
+KOBJ_DEBTEST := $(BUILD)/kobj-deb
+$(KOBJ_DEBTEST)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config (packaged test kernel)"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBTEST) kernel/kml.config kernel/kml-on.config -- \
+		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
+
+deb-kernel-test:
+	@tools/install-deps.sh deb
+	@$(MAKE) -s --no-print-directory kernel-tree $(KOBJ_DEBTEST)/.config $(KML_CERT)
+	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBTEST)/kml-trusted.pem
+	@mkdir -p $(DEBDIR)/test && rm -f $(DEBDIR)/test/*.deb $(BUILD)/*.deb
+	@echo "  DEB     $(DEBDIR)/test/linux-image-*-kml (tiny test config; log: $(DEBDIR)/test/bindeb-pkg.log)"
+	@$(call kbuild,$(KOBJ_DEBTEST)) -s -j$(JOBS) LOCALVERSION=-kml bindeb-pkg \
+		>$(DEBDIR)/test/bindeb-pkg.log 2>&1 || { tail -30 $(DEBDIR)/test/bindeb-pkg.log; exit 1; }
+	@mv $(BUILD)/*.deb $(BUILD)/*.buildinfo $(BUILD)/*.changes $(DEBDIR)/test/
+
+check-deb: deps
+	@$(MAKE) --no-print-directory deb-kernel-test initramfs
+	@selftests/host/test-deb-kernel.sh
+
 # ---- samples and selftest programs --------------------------------------
 KMLLINK := -Wl,-T,$(KML_LD)
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
@@ -182,9 +263,20 @@ SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
 	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test $(SELFTESTS)/x86/list \
-	$(SELFTESTS)/kml_boundary_test
+	$(SELFTESTS)/kml_boundary_test $(SELFTESTS)/kml-pkg-probe
 
 selftests: $(SELFTEST_BINS)
+
+# Built as a user of the kml-tools package would: the .deb unpacked into a
+# scratch root, compiled with only pkg-config's flags and the packaged
+# headers and kml.ld, stamped by the packaged kml-stamp (guest suite "pkg").
+PKGROOT := $(DEBDIR)/root
+$(SELFTESTS)/kml-pkg-probe: selftests/guest/kml_pkg_probe.c $(TOOLS_DEB) $(KML_KEY)
+	@mkdir -p $(@D)
+	@rm -rf $(PKGROOT) && dpkg -x $(TOOLS_DEB) $(PKGROOT)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@.unstamped $< $$(PKG_CONFIG_LIBDIR=$(PKGROOT)/usr/share/pkgconfig \
+		PKG_CONFIG_SYSROOT_DIR=$(PKGROOT) pkg-config --cflags --libs kml)
+	cp $@.unstamped $@.tmp && $(PKGROOT)/usr/bin/kml-stamp --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
 
 $(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c selftests/guest/kml_status.h $(KML_LD)
 	@mkdir -p $(@D)
@@ -256,6 +348,7 @@ shell: deps
 
 # ---- tests -----------------------------------------------------------------
 check: deps
+	@tools/install-deps.sh check
 	@$(MAKE) --no-print-directory check-prereqs
 	@selftests/check.sh
 
@@ -283,11 +376,13 @@ checkpatch: kernel-tree
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c binfmt_kml/kml_trust.c binfmt_kml/kml_trust.h \
 		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/include/asm/kml.h \
+		kernel/src/arch/x86/include/asm/auxvec.h \
 		kernel/src/arch/x86/entry/entry_64_kml.S \
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
 clean:
-	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz
+	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz $(TOOLS_DEB) $(PKGROOT) \
+		$(KOBJ_DEBTEST)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:

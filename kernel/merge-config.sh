@@ -1,9 +1,16 @@
 #!/bin/bash
-# Usage: merge-config.sh KTREE OUTDIR FRAGMENT... -- EXTRA_LINE...
-# Builds OUTDIR/.config = tinyconfig + fragments (+ extra lines), then checks that every
+# Usage: merge-config.sh [--base CONFIG] KTREE OUTDIR FRAGMENT... -- EXTRA_LINE...
+# Builds OUTDIR/.config = tinyconfig (or the full config CONFIG, e.g. a
+# distribution's) + fragments (+ extra lines), then checks that every
 # option asked for survived olddefconfig. Kconfig silently drops an option whose
 # dependencies are not met; for us that is an error, not a warning.
 set -euo pipefail
+base=
+if [ "${1:-}" = --base ]; then
+	base=$2
+	[ -r "$base" ] || { echo "merge-config: cannot read base config $base" >&2; exit 1; }
+	shift 2
+fi
 ktree=$1 out=$2; shift 2
 frags=() extra=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do frags+=("$1"); shift; done
@@ -13,7 +20,11 @@ mkdir -p "$out"
 want="$out/kml-wanted.config"
 cat "${frags[@]}" > "$want"
 [ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}" >> "$want"
-make -s -C "$ktree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
+if [ -n "$base" ]; then
+	[ "$base" -ef "$out/.config" ] || cp "$base" "$out/.config"
+else
+	make -s -C "$ktree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
+fi
 # Append the wanted options and let Kconfig resolve them (later lines win).
 opts='^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$'
 grep -E "$opts" "$want" >> "$out/.config"

@@ -4,6 +4,9 @@
 # Suites (each writes TAP to build/logs/<suite>.tap):
 #   host-kml-stamp   kml.ld, kml_note.S and kml-stamp on the host
 #   host-fuzz        a short libFuzzer run of the shared note walker
+#   host-config, host-package, host-pkcs11
+#                    the KML config for a real machine, the kml-tools .deb,
+#                    kml-stamp --key pkcs11:
 #   guest-*          the suites run inside the QEMU guest (selftests/guest)
 #   guest-kernel     the guest booted, powered off in time, and its console
 #                    shows no oops, BUG, WARNING or panic
@@ -18,7 +21,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke ptrace fastpath fastpath-control boundary boundary-control x86-selftests policy"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke ptrace fastpath fastpath-control boundary boundary-control x86-selftests pkg policy"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 # What a healthy kernel never prints.
@@ -42,6 +45,14 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
 } > "$LOGS/host-fuzz.tap"
 
 taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-fuzz.tap")
+
+# Installing on a real machine: the host kernel config (from Debian's stock
+# config), the kml-tools package, kml-stamp with a PKCS#11 token.
+for s in host-config package pkcs11; do
+	echo "== host: $s"
+	"$top/selftests/host/test-$s.sh" > "$LOGS/host-$s.tap" 2> "$LOGS/host-$s.err"
+	taps+=("$LOGS/host-$s.tap")
+done
 
 # boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
 # the test initramfs on SMP CPUs (2) and MEM memory (1G), splits each suite's TAP out of the console

@@ -65,6 +65,9 @@ while read -r p; do
 	cp "$SELFTESTS/x86/$p" "$out/x86/$p.unstamped"
 	stamped "$SELFTESTS/x86/$p" "x86/$p"
 done < "$SELFTESTS/x86/list"
+# Built from the kml-tools package with pkg-config and stamped by its
+# kml-stamp (the Makefile): the guest suite "pkg".
+cp "$SELFTESTS/kml-pkg-probe" "$SELFTESTS/kml-pkg-probe.unstamped" "$out/"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.

@@ -1,6 +1,11 @@
 #!/bin/bash
-# install-deps.sh - install the Debian packages KML needs, only those missing.
-# A warm machine pays one dpkg-query; a fresh one one apt-get update + install.
+# install-deps.sh [GROUP...] - install the Debian packages KML needs, only
+# those missing.  A warm machine pays one dpkg-query; a fresh one one apt-get
+# update + install.  Without GROUP: what make run/check/bench need.  Groups
+# for the targets that need more:
+#   host   make kernel-host(-config): a distribution config and bindeb-pkg
+#   deb    make deb / check-deb: the kernel and kml-tools packages
+#   check  make check's package, host-config and PKCS#11 tests
 set -euo pipefail
 pkgs=(
 	build-essential flex bison bc cpio xz-utils kmod	# kernel build
@@ -14,7 +19,17 @@ pkgs=(
 	ccache							# faster repeated kernel builds
 	dwarves							# pahole: the kernel's BTF
 	gdb python3						# tools/kml-census (make bench)
+	pkgconf							# the guest's pkg-config-built program
 )
+for g in "$@"; do
+	case "$g" in
+	host) pkgs+=(linux-config-6.12 debhelper dpkg-dev rsync dwarves) ;;
+	deb) pkgs+=(debhelper dpkg-dev rsync lintian pkgconf) ;;
+	check) pkgs+=(linux-config-6.12 lintian pkgconf dpkg-dev
+		softhsm2 libengine-pkcs11-openssl p11-kit-modules) ;;
+	*) echo "install-deps: unknown group '$g' (host, deb, check)" >&2; exit 2 ;;
+	esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

@@ -40,6 +40,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/provider.h>
+#include <openssl/store.h>
+#ifndef OPENSSL_NO_ENGINE
+#include <openssl/engine.h>
+#endif
 
 #include "kml_note.h"
 #include "kml_notewalk.h"
@@ -290,11 +295,75 @@ static X509 *load_cert(const char *path)
 	return x;
 }
 
-static EVP_PKEY *load_key(const char *path)
+/*
+ * A key on a token, named by an RFC 7512 "pkcs11:" URI.  As the kernel's
+ * sign-file does with OpenSSL 3: through the "pkcs11" provider when one is
+ * installed; else through the "pkcs11" engine (libp11, Debian's
+ * libengine-pkcs11-openssl: Debian 12 packages no provider).  The PIN comes
+ * from the URI (pin-value=) or from $KML_KEY_PIN.
+ */
+static EVP_PKEY *load_key_pkcs11(const char *uri)
 {
-	BIO *b = BIO_new_file(path, "r");
+	const char *pin = getenv("KML_KEY_PIN");
+	int n = (int)strcspn(uri, "?");	/* shown without pin-value= */
 	EVP_PKEY *k = NULL;
 
+	if (OSSL_PROVIDER_try_load(NULL, "pkcs11", 1) &&
+	    OSSL_PROVIDER_try_load(NULL, "default", 1)) {
+		OSSL_STORE_CTX *st = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+
+		while (st && !k && !OSSL_STORE_eof(st)) {
+			OSSL_STORE_INFO *info = OSSL_STORE_load(st);
+
+			if (info && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+				k = OSSL_STORE_INFO_get1_PKEY(info);
+			OSSL_STORE_INFO_free(info);
+		}
+		OSSL_STORE_close(st);
+	} else {
+#ifndef OPENSSL_NO_ENGINE
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		ENGINE *e;
+
+		ERR_clear_error();	/* the provider that was not there */
+		ENGINE_load_builtin_engines();
+		e = ENGINE_by_id("pkcs11");
+		if (!e) {
+			ERR_clear_error();
+			msg(NULL, "%.*s: OpenSSL has neither a pkcs11 provider nor a pkcs11 engine here (Debian: apt-get install libengine-pkcs11-openssl)",
+			    n, uri);
+			return NULL;
+		}
+		if (ENGINE_init(e)) {
+			if (pin && !ENGINE_ctrl_cmd_string(e, "PIN", pin, 0))
+				msg(NULL, "%.*s: the pkcs11 engine refused the PIN", n, uri);
+			else
+				k = ENGINE_load_private_key(e, uri, NULL, NULL);
+			ENGINE_finish(e);
+		}
+		ENGINE_free(e);
+#pragma GCC diagnostic pop
+#else
+		msg(NULL, "%.*s: this OpenSSL has no pkcs11 provider and no engine support", n, uri);
+		return NULL;
+#endif
+	}
+	if (!k) {
+		msg(NULL, "cannot load private key %.*s from its PKCS#11 token (token, object, PIN?)", n, uri);
+		ssl_errors();
+	}
+	return k;
+}
+
+static EVP_PKEY *load_key(const char *path)
+{
+	BIO *b;
+	EVP_PKEY *k = NULL;
+
+	if (!strncmp(path, "pkcs11:", 7))
+		return load_key_pkcs11(path);
+	b = BIO_new_file(path, "r");
 	if (b) {
 		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 		BIO_free(b);
@@ -645,7 +714,8 @@ static void usage(FILE *f)
 "       %s --help                               this text\n"
 "\n"
 "FILE must be an x86-64 ELF executable linked with -Wl,-T,kml.ld (or with\n"
-"kml_note.o).  KEY is a PEM private key (RSA up to 4096 bits); CERT is its\n"
+"kml_note.o).  KEY is a PEM private key (RSA up to 4096 bits) or a pkcs11:\n"
+"URI (a key on a token: needs --cert; PIN in the URI or $KML_KEY_PIN); CERT is its\n"
 "X.509 certificate, PEM or DER, and defaults to KEY when KEY holds both.\n"
 "KEY defaults to $KML_KEY.  Stamping an already stamped file replaces the\n"
 "stamp.  --hash prints \"<sha256>  FILE\": SHA-256 of the file with the\n"
@@ -703,6 +773,10 @@ int main(int argc, char **argv)
 	} else if (mode == 0) {
 		if (!keyfile || !*keyfile) {
 			msg(NULL, "no signing key: pass --key KEY or set KML_KEY");
+			return EX_USAGE;
+		}
+		if (!certfile && !strncmp(keyfile, "pkcs11:", 7)) {
+			msg(NULL, "a pkcs11: key needs --cert CERT (its certificate, PEM or DER)");
 			return EX_USAGE;
 		}
 		key = load_key(keyfile);

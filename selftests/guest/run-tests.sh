@@ -122,6 +122,22 @@ x86_selftests() {
 	done < $list
 }
 
+# A program built from the kml-tools package (pkg-config, the packaged
+# headers and kml.ld) and stamped by the packaged kml-stamp runs in ring 0
+# and uses the direct entry; its unstamped copy runs in ring 3.
+pkg_probe() {
+	echo "TAP version 13"
+	echo "1..2"
+	out=$(/kml/kml-pkg-probe 2>&1)
+	[ "$out" = "pkg-probe: ring 0 kml 1 direct 1 getppid ok note ok" ] &&
+		echo "ok 1 packaged build, stamped: ring 0, Kml 1, direct entry ($out)" ||
+		echo "not ok 1 packaged build, stamped: ring 0, Kml 1, direct entry: $out"
+	out=$(/kml/kml-pkg-probe.unstamped 2>&1)
+	[ "$out" = "pkg-probe: ring 3 kml 0 direct 0 getppid ok note ok" ] &&
+		echo "ok 2 packaged build, unstamped: ring 3, Kml 0 ($out)" ||
+		echo "not ok 2 packaged build, unstamped: ring 3, Kml 0: $out"
+}
+
 # Booted with kml=off: nobody gets ring 0 and nobody can turn KML back on.
 kmloff() {
 	echo "TAP version 13"
@@ -210,6 +226,7 @@ cpu1)
 	suite boundary /kml/kml_boundary_test
 	suite boundary-control /kml/kml_boundary_test.unstamped
 	suite x86-selftests x86_selftests
+	suite pkg pkg_probe
 	# Last: it revokes a stamp for the rest of this boot.
 	suite policy /kml/kml_policy_test
 	;;
