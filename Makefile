@@ -142,9 +142,9 @@ kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
 
-$(STAMP): tools/kml-stamp.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+$(STAMP): tools/kml-stamp.c tools/kml-scan.c tools/kml-scan.h elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 	@mkdir -p $(TOOLS)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c elfnote/kml_notewalk.c -lelf -lcrypto
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c tools/kml-scan.c elfnote/kml_notewalk.c -lelf -lcrypto -lcapstone
 
 # kml.ld is committed (users link with it directly) but generated from
 # kml.ld.S + kml_note.h; `make check` verifies the committed copy.
