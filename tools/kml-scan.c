@@ -270,9 +270,10 @@ struct scan {
 	size_t nholes;
 };
 
-static void fail(const char *path, const char *what)
+static void fail(const struct kml_scan_opts *o, const char *path,
+		 const char *what)
 {
-	fprintf(stderr, "kml-stamp: %s: %s\n", path, what);
+	fprintf(o->out ? o->out : stderr, "kml-stamp: %s: %s\n", path, what);
 }
 
 /* Prints @s (a name from the file) with anything unprintable as '?'. */
@@ -538,7 +539,7 @@ static int scan_segments(struct scan *s, Elf *elf, const uint8_t *data,
 	size_t i, n;
 
 	if (!gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &n) != 0) {
-		fail(s->path, "cannot scan: damaged ELF or program headers");
+		fail(s->o, s->path, "cannot scan: damaged ELF or program headers");
 		return -1;
 	}
 	if (add_hole(s, 0, eh.e_ehsize) ||
@@ -560,7 +561,7 @@ static int scan_segments(struct scan *s, Elf *elf, const uint8_t *data,
 		    !(ph.p_flags & PF_X) || ph.p_filesz == 0)
 			continue;
 		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset) {
-			fail(s->path, "cannot scan: an executable segment lies past the end of the file");
+			fail(s->o, s->path, "cannot scan: an executable segment lies past the end of the file");
 			return -1;
 		}
 		r.off = ph.p_offset;
@@ -587,7 +588,7 @@ static int scan_sections(struct scan *s, Elf *elf, const uint8_t *data,
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh)) {
-			fail(s->path, "cannot scan: damaged section header");
+			fail(s->o, s->path, "cannot scan: damaged section header");
 			return -1;
 		}
 		if (sh.sh_type == SHT_NOBITS || sh.sh_size == 0 ||
@@ -595,7 +596,7 @@ static int scan_sections(struct scan *s, Elf *elf, const uint8_t *data,
 		    (SHF_ALLOC | SHF_EXECINSTR))
 			continue;
 		if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset) {
-			fail(s->path, "cannot scan: an executable section lies past the end of the file");
+			fail(s->o, s->path, "cannot scan: an executable section lies past the end of the file");
 			return -1;
 		}
 		name = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
@@ -619,31 +620,37 @@ long kml_scan(const char *path, const unsigned char *data, size_t size,
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
-		fail(path, "libelf is too old");
+		fail(o, path, "libelf is too old");
+		return -1;
+	}
+	/* Native byte order only: libelf then never writes to @data. */
+	if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) ||
+	    data[EI_CLASS] != ELFCLASS64 || data[EI_DATA] != ELFDATA2LSB) {
+		fail(o, path, "cannot scan: not a little-endian ELF64 file");
 		return -1;
 	}
 	elf = elf_memory((char *)data, size);
 	if (!elf || elf_kind(elf) != ELF_K_ELF ||
 	    gelf_getclass(elf) != ELFCLASS64) {
-		fail(path, "cannot scan: not an ELF64 file");
+		fail(o, path, "cannot scan: not an ELF64 file");
 		goto out;
 	}
 	{
 		GElf_Ehdr eh;
 
 		if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64) {
-			fail(path, "cannot scan: not an x86-64 ELF file");
+			fail(o, path, "cannot scan: not an x86-64 ELF file");
 			goto out;
 		}
 	}
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &s.cs) != CS_ERR_OK) {
-		fail(path, "cannot start the disassembler (capstone)");
+		fail(o, path, "cannot start the disassembler (capstone)");
 		goto out;
 	}
 	cs_option(s.cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
 	s.insn = cs_malloc(s.cs);
 	if (!s.insn || load_syms(&s, elf)) {
-		fail(path, "out of memory");
+		fail(o, path, "out of memory");
 		goto out_cs;
 	}
 	if (elf_getshdrnum(elf, &nsec) != 0)
@@ -687,7 +694,7 @@ long kml_scan_file(const char *path, const struct kml_scan_opts *o,
 		return -1;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
-		fail(path, "cannot scan: not a regular, non-empty file");
+		fail(o, path, "cannot scan: not a regular, non-empty file");
 		close(fd);
 		return -1;
 	}

@@ -148,6 +148,9 @@ cpu1)
 	echo 1 > /proc/sys/debug/exception-trace
 	suite bench-smoke bench_smoke
 	suite ptrace /kml/kml_ptrace_test
+	# Stamps made with kml-stamp --allow-privileged: logged, and
+	# kernel.kml.privileged=0 runs them in ring 3.
+	suite privileged /kml/kml_privileged_test
 	# Last: it revokes a stamp for the rest of this boot.
 	suite policy /kml/kml_policy_test
 	;;
