@@ -7,9 +7,10 @@
  * few decisions that need more than the instruction id read its bytes).
  * What is swept: every executable section (SHF_ALLOC|SHF_EXECINSTR, with
  * file bytes), each on its own, so no instruction is decoded across a
- * section boundary; without section headers, every executable PT_LOAD less
- * the ELF and program headers and the notes, interpreter path, dynamic
- * section and unwind table that the program headers locate inside it.
+ * section boundary; without section headers (or when none is marked
+ * executable: sections are not what the loader maps), every executable
+ * PT_LOAD less the ELF and program headers and the notes, interpreter path,
+ * dynamic section and unwind table that the program headers locate in it.
  * The sweep restarts at the start and at the end of every function symbol
  * (.symtab and .dynsym), so data or padding that put the decoder out of
  * step cannot hide the next function's first instructions, nor make up
@@ -568,8 +569,10 @@ static int scan_segments(struct scan *s, Elf *elf, const uint8_t *data,
 		r.len = ph.p_filesz;
 		r.vaddr = ph.p_vaddr;
 		snprintf(r.name, sizeof(r.name), "PT_LOAD[%zu]", i);
-		if (scan_range(s, &r, data + r.off))
+		if (scan_range(s, &r, data + r.off)) {
+			fail(s->o, s->path, "out of memory");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -605,8 +608,10 @@ static int scan_sections(struct scan *s, Elf *elf, const uint8_t *data,
 		r.off = sh.sh_offset;
 		r.len = sh.sh_size;
 		r.vaddr = sh.sh_addr;
-		if (scan_range(s, &r, data + r.off))
+		if (scan_range(s, &r, data + r.off)) {
+			fail(s->o, s->path, "out of memory");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -617,6 +622,7 @@ long kml_scan(const char *path, const unsigned char *data, size_t size,
 	struct scan s = { .path = path, .o = o };
 	size_t nsec = 0;
 	long ret = -1;
+	int err;
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
@@ -655,8 +661,14 @@ long kml_scan(const char *path, const unsigned char *data, size_t size,
 	}
 	if (elf_getshdrnum(elf, &nsec) != 0)
 		nsec = 0;
-	if ((nsec > 1 ? scan_sections(&s, elf, data, size) :
-			scan_segments(&s, elf, data, size)) == 0)
+	/*
+	 * Sections that claim no code at all (none marked executable) say
+	 * nothing about what the loader maps executable: sweep the segments.
+	 */
+	err = nsec > 1 ? scan_sections(&s, elf, data, size) : 0;
+	if (!err && s.st.ranges == 0)
+		err = scan_segments(&s, elf, data, size);
+	if (!err)
 		ret = (long)s.st.findings;
 	if (ret >= 0 && o->verbose)
 		fprintf(o->out ? o->out : stderr,

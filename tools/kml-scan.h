@@ -25,7 +25,7 @@ struct kml_scan_stats {
 	unsigned long long undecodable;	/* bytes the decoder skipped */
 	unsigned long long findings;	/* refused instructions */
 	unsigned long long tolerated;	/* noted, not refused (hlt) */
-	int segments;			/* 1: no section headers, PT_LOADs swept */
+	int segments;			/* 1: PT_LOADs swept (no section marked code) */
 };
 
 /*

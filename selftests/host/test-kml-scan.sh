@@ -250,6 +250,14 @@ mk strtab-link;  poke "$t/broken-strtab-link" $(($(sh_of .symtab) + 40)) '\xff\x
 mk shstrndx;     poke "$t/broken-shstrndx" 62 '\xfe\xff'
 mk truncated;    truncate -s 100000 "$t/broken-truncated"
 mk shnum-huge;   poke "$t/broken-shnum-huge" 60 '\xff\xff'
+# kml-privinsn with SHF_EXECINSTR cleared in every section header: the
+# executable PT_LOAD must be swept instead (all findings still there).
+cp "$PRIV" "$t/broken-noexec"
+pshoff=$(rdu "$PRIV" 40 8) pshnum=$(rdu "$PRIV" 60 2)
+for ((i = 0; i < pshnum; i++)); do
+	fo=$((pshoff + 64 * i + 8)); fl=$(rdu "$PRIV" $fo 8)
+	poke "$t/broken-noexec" $fo "$(le64 $((fl & ~4)))"
+done
 files=("$t"/broken-* "$top"/selftests/fuzz-corpus/*)
 [ -d "$GUEST_DIR" ] && files+=("$GUEST_DIR"/bad-* "$GUEST_DIR"/corpus/*)
 bad=0 cnt=0
@@ -272,13 +280,14 @@ echo "# $cnt runs of kml-stamp-asan (--scan and stamping) over ${#files[@]} brok
 ok $bad "kml-stamp under ASan+UBSan survives the broken-ELF corpus (scan and stamp)"
 
 # What the broken files must give, with the ordinary build.
-for b in text-past-eof text-huge nosections; do
+for b in text-past-eof text-huge nosections noexec; do
 	"$STAMP" --scan -v "$t/broken-$b" > "$t/$b.out" 2>&1
 done
 grep -q 'cannot scan: an executable section lies past the end of the file' "$t/text-past-eof.out" &&
 	grep -q 'cannot scan: an executable section lies past the end of the file' "$t/text-huge.out" &&
-	grep -qE 'scanned [0-9]+ bytes in 1 segments, .* 0 refused' "$t/nosections.out"
-ok $? "an executable section past the end of the file: cannot scan; no section headers: the executable PT_LOAD is swept, clean"
+	grep -qE 'scanned [0-9]+ bytes in 1 segments, .* 0 refused' "$t/nosections.out" &&
+	grep -qE "scanned [0-9]+ bytes in 1 segments, .* $nrefuse refused" "$t/noexec.out"
+ok $? "an executable section past the end of the file: cannot scan; no section headers: the executable PT_LOAD is swept, clean; no section marked executable: the PT_LOAD is swept, all $nrefuse findings"
 
 # kml-stamp --scan on several files: the exit status reflects the worst.
 "$STAMP" --scan "$SAMPLES/hello-static" "$PRIV" >/dev/null 2>&1; a=$?
