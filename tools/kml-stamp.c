@@ -440,7 +440,7 @@ static int check_sig(const unsigned char *sig, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
-/* The four actions.                                                   */
+/* The actions.                                                        */
 
 /* Set by --allow-privileged: scan findings do not stop the stamp. */
 static int allow_privileged;
