@@ -38,6 +38,10 @@ INITRAMFS  := $(BUILD)/initramfs.cpio.gz
 LOGS       := $(BUILD)/logs
 KML_LD     := $(TOP)/elfnote/kml.ld
 FUZZER     := $(BUILD)/fuzz/fuzz_notewalk
+FUZZER_SCAN := $(BUILD)/fuzz/fuzz_scan
+# kml-stamp built with ASan and UBSan: the host test scans the broken-ELF
+# corpus with it.
+STAMP_ASAN := $(TOOLS)/kml-stamp-asan
 FUZZ_SECONDS ?= 180
 
 CFLAGS     ?= -O2 -g
@@ -51,7 +55,7 @@ HOSTCC     ?= gcc
 all: kernel tools samples selftests initramfs
 
 # What make check needs beyond "all".
-check-prereqs: all kernel-nokml $(FUZZER)
+check-prereqs: all kernel-nokml $(FUZZER) $(FUZZER_SCAN) $(STAMP_ASAN)
 
 help:
 	@sed -n 's/^| `\(make [^`]*\)` | \(.*\) |$$/\1: \2/p' README.md
@@ -148,9 +152,14 @@ kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
 
-$(STAMP): tools/kml-stamp.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+$(STAMP): tools/kml-stamp.c tools/kml-scan.c tools/kml-scan.h elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 	@mkdir -p $(TOOLS)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c elfnote/kml_notewalk.c -lelf -lcrypto
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c tools/kml-scan.c elfnote/kml_notewalk.c -lelf -lcrypto -lcapstone
+
+$(STAMP_ASAN): tools/kml-stamp.c tools/kml-scan.c tools/kml-scan.h elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+	@mkdir -p $(TOOLS)
+	$(HOSTCC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		$(WARN) -Ielfnote -o $@ tools/kml-stamp.c tools/kml-scan.c elfnote/kml_notewalk.c -lelf -lcrypto -lcapstone
 
 # kml.ld is committed (users link with it directly) but generated from
 # kml.ld.S + kml_note.h; `make check` verifies the committed copy.
@@ -263,7 +272,8 @@ SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
 	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test $(SELFTESTS)/x86/list \
-	$(SELFTESTS)/kml_boundary_test $(SELFTESTS)/kml-pkg-probe
+	$(SELFTESTS)/kml_boundary_test $(SELFTESTS)/kml-pkg-probe \
+	$(SELFTESTS)/kml-privinsn $(SELFTESTS)/kml_privileged_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -319,6 +329,14 @@ $(SELFTESTS)/x86/list: selftests/build-x86-selftests.sh $(KML_LD) | kernel-tree
 	@echo "  X86ST   $(@D)"
 	@selftests/build-x86-selftests.sh $(KTREE) $(@D) $(KML_LD) 2> $(@D).log || \
 		{ cat $(@D).log >&2; exit 1; }
+$(SELFTESTS)/kml_privileged_test: selftests/guest/kml_privileged_test.c | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
+# One function per instruction the scan decides about (never called);
+# stamped by mkcases.sh with --allow-privileged.
+$(SELFTESTS)/kml-privinsn: selftests/guest/kml_privinsn.c selftests/guest/kml_status.h $(KML_LD)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<
@@ -363,10 +381,17 @@ $(FUZZER): tools/fuzz_notewalk.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h e
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ielfnote -o $@ \
 		tools/fuzz_notewalk.c elfnote/kml_notewalk.c
 
-fuzz: $(FUZZER)
-	@mkdir -p $(BUILD)/fuzz/corpus
+$(FUZZER_SCAN): tools/fuzz_scan.c tools/kml-scan.c tools/kml-scan.h
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+		tools/fuzz_scan.c tools/kml-scan.c -lelf -lcapstone
+
+fuzz: $(FUZZER) $(FUZZER_SCAN)
+	@mkdir -p $(BUILD)/fuzz/corpus-notewalk $(BUILD)/fuzz/corpus-scan
 	$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
-		-print_final_stats=1 $(BUILD)/fuzz/corpus selftests/fuzz-corpus
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-notewalk selftests/fuzz-corpus
+	$(FUZZER_SCAN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-scan selftests/fuzz-corpus
 
 # Each patch twice: as a patch (stdin) and as checkpatch reads a git-tracked
 # .patch file (as a source file); then the new kernel files.

@@ -17,7 +17,9 @@
  *
  * A valid stamp only asks for ring 0: the trust policy (kml_trust.c) may
  * still run the program in ring 3 (kernel.kml.allow, nosuid, no_new_privs,
- * an unprivileged tracer), with one log line saying why.  A program that
+ * an unprivileged tracer, kernel.kml.privileged), with one log line saying
+ * why.  A stamp made with kml-stamp --allow-privileged (its signed flags
+ * say so) gets one log line each time it starts in ring 0.  A program that
  * does get ring 0 is treated like a setuid-root one: AT_SECURE, so ld.so
  * ignores LD_PRELOAD and friends, and non-dumpable (suid_dumpable); and
  * only CAP_SYS_PTRACE in the initial user namespace may attach to it or
@@ -61,6 +63,7 @@ struct kml_file {
  */
 static DEFINE_RATELIMIT_STATE(kml_log_rs, 5 * HZ, 100);
 static DEFINE_RATELIMIT_STATE(kml_demote_rs, 5 * HZ, 100);
+static DEFINE_RATELIMIT_STATE(kml_priv_rs, 5 * HZ, 100);
 
 static void kml_refuse(struct linux_binprm *bprm, const char *why, int err)
 {
@@ -171,10 +174,12 @@ static const char *kml_verify_reason(int err)
 }
 
 /*
- * Returns 1 for a valid stamp, 0 for none, -ENOEXEC for "not ours",
- * -EPERM (after logging) for an invalid stamp, or another error.
+ * Returns 1 for a valid stamp (its flags in @flags), 0 for none, -ENOEXEC
+ * for "not ours", -EPERM (after logging) for an invalid stamp, or another
+ * error.
  */
-static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
+static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf,
+			  u32 *flags)
 {
 	struct inode *inode = file_inode(bprm->file);
 	struct kml_reader rd = {
@@ -188,6 +193,7 @@ static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
 	u8 digest[KML_DIGEST_SIZE];
 	const char *why;
 	bool cached;
+	u32 sdlen;
 	int ret;
 
 	ret = kml_find_note(&rd, &ni, &why);
@@ -228,10 +234,14 @@ static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf)
 		ret = -EPERM;
 		goto out;
 	}
+	/* The flags are signed; a cache hit means the file is unchanged. */
+	*flags = kml_stamp_flags(d);
 	if (!cached) {
-		kml_signed_data_init(&sd, rd.size, ni.desc_off, digest);
+		sdlen = kml_signed_data_init(&sd, le16_to_cpu(d->version),
+					     *flags, rd.size, ni.desc_off,
+					     digest);
 		/* NULL (the default): the builtin trusted keys only. */
-		ret = verify_pkcs7_signature(&sd, sizeof(sd), d->sig,
+		ret = verify_pkcs7_signature(&sd, sdlen, d->sig,
 					     le32_to_cpu(d->sig_len),
 					     kml_trust_keyring(),
 					     VERIFYING_UNSPECIFIED_SIGNATURE,
@@ -250,9 +260,9 @@ out:
 }
 
 /* A valid stamp: ring 0 unless the policy says otherwise. */
-static void kml_grant(struct linux_binprm *bprm)
+static void kml_grant(struct linux_binprm *bprm, u32 flags)
 {
-	const char *why = kml_trust_demote_reason(bprm);
+	const char *why = kml_trust_demote_reason(bprm, flags);
 
 	if (why) {
 		if (__ratelimit(&kml_demote_rs))
@@ -262,6 +272,10 @@ static void kml_grant(struct linux_binprm *bprm)
 		return;
 	}
 	bprm->kml = 1;
+	if ((flags & KML_STAMP_F_PRIVILEGED) && __ratelimit(&kml_priv_rs))
+		pr_notice("%*pE (pid %d): ring 0, stamp allows privileged instructions (kml-stamp --allow-privileged)\n",
+			  (int)strlen(bprm->filename), bprm->filename,
+			  task_pid_nr(current));
 	/*
 	 * As for a setuid program: AT_SECURE for ld.so and glibc, and
 	 * dumpable only as suid_dumpable allows (begin_new_exec() applies
@@ -281,6 +295,7 @@ static void kml_grant(struct linux_binprm *bprm)
 static int load_kml_binary(struct linux_binprm *bprm)
 {
 	struct kml_file kf = { .file = bprm->file };
+	u32 flags = 0;
 	int ret;
 
 	/* Decide afresh for every file, including a script's interpreter. */
@@ -298,11 +313,11 @@ static int load_kml_binary(struct linux_binprm *bprm)
 	kf.win = kmalloc(KML_WINDOW, GFP_KERNEL);
 	if (!kf.win)
 		return -ENOMEM;
-	ret = kml_check_file(bprm, &kf);
+	ret = kml_check_file(bprm, &kf, &flags);
 	kfree(kf.win);
 
 	if (ret == 1)
-		kml_grant(bprm);
+		kml_grant(bprm, flags);
 	if (ret >= 0 || ret == -ENOEXEC)
 		return -ENOEXEC;	/* binfmt_elf does the loading */
 	return ret;

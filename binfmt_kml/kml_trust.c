@@ -12,6 +12,9 @@
  *                       and secondary trusted keys;
  *   kernel.kml.cache    1 cache verified stamps per inode (default), 0 off;
  *                       any write flushes the cache;
+ *   kernel.kml.privileged  1 stamps made with kml-stamp --allow-privileged
+ *                       run in ring 0, logged (default); 0 they run in
+ *                       ring 3;
  *   kml=off             on the kernel command line: allow is 0 and stays 0.
  *
  * Writing any of them needs CAP_SYS_ADMIN (a root process that dropped it,
@@ -58,6 +61,7 @@ static int kml_allow = KML_ALLOW_ROOT;
 static kgid_t kml_group = INVALID_GID;
 static int kml_keyring;
 static int kml_cache_on = 1;
+static int kml_privileged = 1;
 /* kml=off: allow is 0 for the whole boot, whatever is written later. */
 static bool kml_cmdline_off;
 
@@ -93,7 +97,8 @@ struct key *kml_trust_keyring(void)
  * setuid bit on the stamped file itself is applied later and does not
  * count (the conservative reading).
  */
-const char *kml_trust_demote_reason(const struct linux_binprm *bprm)
+const char *kml_trust_demote_reason(const struct linux_binprm *bprm,
+				    u32 stamp_flags)
 {
 	bool root = uid_eq(current_euid(), GLOBAL_ROOT_UID);
 
@@ -127,6 +132,8 @@ const char *kml_trust_demote_reason(const struct linux_binprm *bprm)
 	 */
 	if (test_thread_flag(TIF_NOTSC))
 		return "PR_SET_TSC made RDTSC fault, which it cannot at CPL 0";
+	if ((stamp_flags & KML_STAMP_F_PRIVILEGED) && !READ_ONCE(kml_privileged))
+		return "kernel.kml.privileged=0 and the stamp allows privileged instructions";
 	return NULL;
 }
 
@@ -354,6 +361,18 @@ static int kml_flush_handler(const struct ctl_table *table, int write,
 	return 0;
 }
 
+static int kml_privileged_handler(const struct ctl_table *table, int write,
+				  void *buf, size_t *lenp, loff_t *ppos)
+{
+	int val = READ_ONCE(kml_privileged);
+	int err = kml_dointvec(table, write, buf, lenp, ppos, &val);
+
+	if (err || !write)
+		return err;
+	WRITE_ONCE(kml_privileged, val);
+	return 0;
+}
+
 static struct ctl_table kml_sysctls[] = {
 	{
 		.procname	= "allow",
@@ -384,6 +403,14 @@ static struct ctl_table kml_sysctls[] = {
 		.data		= &kml_cache_on,
 		.mode		= 0644,
 		.proc_handler	= kml_flush_handler,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
+	{
+		/* read at every exec (the flags are too): no flush needed */
+		.procname	= "privileged",
+		.mode		= 0644,
+		.proc_handler	= kml_privileged_handler,
 		.extra1		= SYSCTL_ZERO,
 		.extra2		= SYSCTL_ONE,
 	},

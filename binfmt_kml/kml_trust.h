@@ -22,7 +22,8 @@ struct task_struct;
 #ifdef CONFIG_KML
 
 bool kml_trust_enabled(void);
-const char *kml_trust_demote_reason(const struct linux_binprm *bprm);
+const char *kml_trust_demote_reason(const struct linux_binprm *bprm,
+				    u32 stamp_flags);
 struct key *kml_trust_keyring(void);
 
 bool kml_stamp_cache_lookup(struct inode *inode, u8 *digest);

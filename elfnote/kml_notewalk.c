@@ -15,6 +15,7 @@
 #define kml_le16(x)	le16_to_cpu(x)
 #define kml_le32(x)	le32_to_cpu(x)
 #define kml_cpu_le64(x)	cpu_to_le64(x)
+#define kml_cpu_le32(x)	cpu_to_le32(x)
 #else
 #include <linux/elf.h>	/* the uapi header: same struct names as the kernel */
 #include <endian.h>
@@ -24,6 +25,7 @@
 #define kml_le16(x)	le16toh(x)
 #define kml_le32(x)	le32toh(x)
 #define kml_cpu_le64(x)	htole64(x)
+#define kml_cpu_le32(x)	htole32(x)
 #endif
 
 /* Rounds @x up to @a, a power of two. */
@@ -222,7 +224,8 @@ static __u32 kml_der_seq_len(const __u8 *s, __u32 len)
 int kml_check_desc(const struct kml_stamp_desc *d, const char **why)
 {
 	const __u8 *p = (const __u8 *)d;
-	__u32 i, len;
+	__u32 i, len, flags;
+	__u16 version;
 
 	for (i = 0; i < sizeof(*d); i++)
 		if (p[i])
@@ -234,7 +237,8 @@ int kml_check_desc(const struct kml_stamp_desc *d, const char **why)
 		*why = "bad stamp magic";
 		return -EBADMSG;
 	}
-	if (kml_le16(d->version) != KML_STAMP_VERSION) {
+	version = kml_le16(d->version);
+	if (version != KML_STAMP_VERSION && version != KML_STAMP_VERSION_1) {
 		*why = "unsupported stamp version";
 		return -EBADMSG;
 	}
@@ -261,6 +265,20 @@ int kml_check_desc(const struct kml_stamp_desc *d, const char **why)
 			return -EBADMSG;
 		}
 	}
+	/* Version 1 has no flags: its tail belongs to the signature area. */
+	flags = kml_le32(d->flags);
+	if (version == KML_STAMP_VERSION_1 && (flags || d->reserved)) {
+		*why = "non-zero bytes after the signature";
+		return -EBADMSG;
+	}
+	if (flags & ~KML_STAMP_F_KNOWN) {
+		*why = "unknown stamp flags";
+		return -EBADMSG;
+	}
+	if (d->reserved) {
+		*why = "non-zero reserved field";
+		return -EBADMSG;
+	}
 	/*
 	 * The signature is one DER SEQUENCE (a PKCS#7 ContentInfo) of exactly
 	 * sig_len bytes.  The kernel's PKCS#7 parser ignores whatever follows
@@ -274,12 +292,26 @@ int kml_check_desc(const struct kml_stamp_desc *d, const char **why)
 	return 1;
 }
 
-void kml_signed_data_init(struct kml_signed_data *sd, __u64 file_size,
-			  __u64 desc_off, const __u8 *digest)
+__u32 kml_stamp_flags(const struct kml_stamp_desc *d)
+{
+	return kml_le16(d->version) == KML_STAMP_VERSION_1 ?
+	       0 : kml_le32(d->flags);
+}
+
+__u32 kml_signed_data_init(struct kml_signed_data *sd, __u16 version,
+			   __u32 flags, __u64 file_size, __u64 desc_off,
+			   const __u8 *digest)
 {
 	memset(sd, 0, sizeof(*sd));
-	memcpy(sd->magic, KML_SIGNED_MAGIC, sizeof(KML_SIGNED_MAGIC) - 1);
 	sd->file_size = kml_cpu_le64(file_size);
 	sd->desc_offset = kml_cpu_le64(desc_off);
 	memcpy(sd->digest, digest, KML_DIGEST_SIZE);
+	if (version == KML_STAMP_VERSION_1) {
+		memcpy(sd->magic, KML_SIGNED_MAGIC_V1,
+		       sizeof(KML_SIGNED_MAGIC_V1) - 1);
+		return KML_SIGNED_SIZE_V1;
+	}
+	memcpy(sd->magic, KML_SIGNED_MAGIC, sizeof(KML_SIGNED_MAGIC) - 1);
+	sd->flags = kml_cpu_le32(flags);
+	return KML_SIGNED_SIZE;
 }

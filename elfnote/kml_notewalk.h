@@ -49,12 +49,21 @@ int kml_find_note(const struct kml_reader *r, struct kml_note_info *ni,
 
 /*
  * kml_check_desc() returns 0 for an all-zero (reserved, unstamped)
- * descriptor, 1 for a well-formed stamp, -EBADMSG otherwise (@why).
+ * descriptor, 1 for a well-formed stamp (version 1 or 2, known flags
+ * only), -EBADMSG otherwise (@why).
  */
 int kml_check_desc(const struct kml_stamp_desc *d, const char **why);
 
-/* Fills in the statement that the signature covers. */
-void kml_signed_data_init(struct kml_signed_data *sd, __u64 file_size,
-			  __u64 desc_off, const __u8 *digest);
+/* The flags of a well-formed stamp (KML_STAMP_F_*; 0 for version 1). */
+__u32 kml_stamp_flags(const struct kml_stamp_desc *d);
+
+/*
+ * Fills in the statement that a stamp of @version with @flags signs and
+ * returns how many of its bytes are signed (KML_SIGNED_SIZE_V1 for
+ * version 1, which has no flags, else KML_SIGNED_SIZE).
+ */
+__u32 kml_signed_data_init(struct kml_signed_data *sd, __u16 version,
+			   __u32 flags, __u64 file_size, __u64 desc_off,
+			   const __u8 *digest);
 
 #endif /* _KML_NOTEWALK_H */

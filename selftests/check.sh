@@ -3,7 +3,8 @@
 #
 # Suites (each writes TAP to build/logs/<suite>.tap):
 #   host-kml-stamp   kml.ld, kml_note.S and kml-stamp on the host
-#   host-fuzz        a short libFuzzer run of the shared note walker
+#   host-kml-scan    kml-stamp's privileged-instruction scan on the host
+#   host-fuzz        short libFuzzer runs of the note walker and the scan
 #   host-config, host-package, host-pkcs11
 #                    the KML config for a real machine, the kml-tools .deb,
 #                    kml-stamp --key pkcs11:
@@ -21,7 +22,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke ptrace fastpath fastpath-control boundary boundary-control x86-selftests pkg policy"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke ptrace fastpath fastpath-control boundary boundary-control x86-selftests pkg privileged policy"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 # What a healthy kernel never prints.
@@ -30,21 +31,29 @@ KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|
 echo "== host: kml-stamp, kml.ld"
 "$top/selftests/host/test-kml-stamp.sh" > "$LOGS/host-kml-stamp.tap" 2> "$LOGS/host-kml-stamp.err"
 
-echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
+echo "== host: kml-stamp's privileged-instruction scan"
+STAMP_ASAN=$B/tools/kml-stamp-asan GUEST_DIR=$B/guest/kml \
+	"$top/selftests/host/test-kml-scan.sh" > "$LOGS/host-kml-scan.tap" 2> "$LOGS/host-kml-scan.err"
+
+echo "== host: fuzzing the note walker and the scan for ${FUZZ_SMOKE_SECONDS}s each"
 {
-	echo "1..1"
-	mkdir -p "$B/fuzz/corpus"
-	if "$B/fuzz/fuzz_notewalk" -max_total_time="$FUZZ_SMOKE_SECONDS" -max_len=16384 \
-		-print_final_stats=1 "$B/fuzz/corpus" "$top/selftests/fuzz-corpus" \
-		> "$LOGS/fuzz.log" 2>&1; then
-		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/fuzz.log")
-		echo "ok 1 fuzz_notewalk: $runs executions, no crash"
-	else
-		echo "not ok 1 fuzz_notewalk crashed (see build/logs/fuzz.log)"
-	fi
+	echo "1..2"
+	i=0
+	for f in notewalk scan; do
+		i=$((i + 1))
+		mkdir -p "$B/fuzz/corpus-$f"
+		if "$B/fuzz/fuzz_$f" -max_total_time="$FUZZ_SMOKE_SECONDS" -max_len=16384 \
+			-print_final_stats=1 "$B/fuzz/corpus-$f" "$top/selftests/fuzz-corpus" \
+			> "$LOGS/fuzz-$f.log" 2>&1; then
+			runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/fuzz-$f.log")
+			echo "ok $i fuzz_$f: $runs executions, no crash"
+		else
+			echo "not ok $i fuzz_$f crashed (see build/logs/fuzz-$f.log)"
+		fi
+	done
 } > "$LOGS/host-fuzz.tap"
 
-taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-fuzz.tap")
+taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-kml-scan.tap" "$LOGS/host-fuzz.tap")
 
 # Installing on a real machine: the host kernel config (from Debian's stock
 # config), the kml-tools package, kml-stamp with a PKCS#11 token.

@@ -27,6 +27,14 @@ poke() {
 }
 le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 stamped() { cp "$1" "$out/$2"; "$STAMP" --key "$KEY" "$out/$2" >/dev/null; }
+# stamped_priv SRC NAME: the same for code with privileged instructions on
+# purpose (kml-stamp refuses it without --allow-privileged; its list of
+# them is only shown if stamping fails).
+stamped_priv() {
+	cp "$1" "$out/$2"
+	"$STAMP" --key "$KEY" --allow-privileged "$out/$2" >/dev/null 2>"$tmp/priv.err" ||
+		{ cat "$tmp/priv.err" >&2; exit 1; }
+}
 # cms_sign IN OUT: the trusted key's detached PKCS#7 over IN, in the shape
 # kml-stamp makes (no certificates, no signed attributes, SHA-256).
 cms_sign() {
@@ -39,10 +47,16 @@ for p in hello-static hello-dyn segv spin kml_bench; do
 	stamped "$SAMPLES/$p.unstamped" "$p"
 	cp "$SAMPLES/$p.unstamped" "$out/"
 done
+# The ring-0 tests execute cli, sti and mov %cr0/%cr3/%cr4 to prove they
+# run at CPL 0: that is what --allow-privileged is for.
 for p in kml_ring0_test-static kml_ring0_test-dyn; do
-	stamped "$SELFTESTS/$p" "$p"
+	stamped_priv "$SELFTESTS/$p" "$p"
 	cp "$SELFTESTS/$p" "$out/$p.unstamped"
 done
+# One function per privileged instruction, never called
+# (selftests/guest/kml_privileged_test.c: the kernel logs the flag).
+stamped_priv "$SELFTESTS/kml-privinsn" privinsn
+cp "$SELFTESTS/kml_privileged_test" "$out/"
 cp "$SAMPLES/hello-static.nonote" "$out/"
 stamped "$SELFTESTS/kml-probe" kml-probe
 cp "$SELFTESTS/kml-probe" "$out/kml-probe.unstamped"
@@ -53,8 +67,9 @@ cp "$SELFTESTS/kml_ptrace_test" "$out/"
 # The fast system-call path (selftests/guest/kml_fastpath_test.c).
 stamped "$SELFTESTS/kml_fastpath_test" kml_fastpath_test
 cp "$SELFTESTS/kml_fastpath_test" "$out/kml_fastpath_test.unstamped"
-# The edges of the user ABI (selftests/guest/kml_boundary_test.c).
-stamped "$SELFTESTS/kml_boundary_test" kml_boundary_test
+# The edges of the user ABI (selftests/guest/kml_boundary_test.c): int $N,
+# a far return - on purpose.
+stamped_priv "$SELFTESTS/kml_boundary_test" kml_boundary_test
 cp "$SELFTESTS/kml_boundary_test" "$out/kml_boundary_test.unstamped"
 
 # The kernel's own x86 selftests, each unstamped and stamped
@@ -63,7 +78,8 @@ mkdir -p "$out/x86"
 cp "$SELFTESTS/x86/list" "$out/x86/"
 while read -r p; do
 	cp "$SELFTESTS/x86/$p" "$out/x86/$p.unstamped"
-	stamped "$SELFTESTS/x86/$p" "x86/$p"
+	# (several execute cli, in/out, iret... as test subjects)
+	stamped_priv "$SELFTESTS/x86/$p" "x86/$p"
 done < "$SELFTESTS/x86/list"
 # Built from the kml-tools package with pkg-config and stamped by its
 # kml-stamp (the Makefile): the guest suite "pkg".
@@ -122,7 +138,7 @@ bad untrusted;     "$STAMP" --key "$UNTRUSTED_KEY" "$f" >/dev/null 2>&1
 bad sig-garbage;   poke "$f" $((d + 16)) 30 82 ff ff 41 41 41 41
 bad siglen-zero;   poke "$f" $((d + 12)) 00 00 00 00
 bad siglen-huge;   poke "$f" $((d + 12)) ff ff ff ff
-bad version;       poke "$f" $((d + 8)) 02 00
+bad version;       poke "$f" $((d + 8)) 03 00
 bad magic;         poke "$f" $d 4b 4d 4c 58
 bad hash;          poke "$f" $((d + 10)) 07
 bad trailing;      poke "$f" $((d + 16 + siglen)) 01
@@ -142,19 +158,26 @@ rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
 hex2bin() { printf "$(sed 's/\(..\)/\\x\1/g' <<< "$1")"; }
 le64h() { local i s=""; for i in 0 1 2 3 4 5 6 7; do s+=$(printf %02x $(($1 >> (8 * i) & 255))); done; echo "$s"; }
 le64() { le64h "$1" | sed 's/\(..\)/\1 /g'; }
-# put_sig FILE DER: a complete, well-formed descriptor (magic, version,
-# SHA-256, PKCS#7, length) holding the signature DER, written at $d.
+# put_sig FILE DER [FLAGS]: a complete, well-formed descriptor (magic,
+# version, SHA-256, PKCS#7, length) holding the signature DER, written at
+# $d: version 1 (the first format: no flags, zero tail), or version 2 with
+# FLAGS in its tail.
 put_sig() {
-	local len; len=$(stat -c %s "$2")
-	{ printf 'KMLSTAMP\x01\x00\x01\x01'; hex2bin "$(le64h "$len" | cut -c1-8)"
-	  cat "$2"; head -c $((1024 - len)) /dev/zero; } > "$tmp/desc"
+	local len v=1; len=$(stat -c %s "$2")
+	[ $# -ge 3 ] && v=2
+	{ printf "KMLSTAMP\\x0$v\\x00\\x01\\x01"; hex2bin "$(le64h "$len" | cut -c1-8)"
+	  cat "$2"; head -c $((1016 - len)) /dev/zero
+	  if [ $v = 2 ]; then hex2bin "$(le64h "$3" | cut -c1-8)00000000"; else head -c 8 /dev/zero; fi
+	} > "$tmp/desc"
 	dd if="$tmp/desc" of="$1" bs=1 seek="$d" conv=notrunc status=none
 }
-# sign OUT MAGIC SIZE DESC_OFF DIGEST: cms_sign over a statement (struct
-# kml_signed_data) built here from its four fields.
+# sign OUT MAGIC SIZE DESC_OFF DIGEST [FLAGS]: cms_sign over a statement
+# (struct kml_signed_data) built here from its fields: the 64-byte
+# version 1 statement, or with FLAGS the 72-byte version 2 one.
 sign() {
 	{ printf '%s' "$2"; head -c $((16 - ${#2})) /dev/zero
-	  hex2bin "$(le64h "$3")$(le64h "$4")$5"; } > "$tmp/stmt"
+	  hex2bin "$(le64h "$3")$(le64h "$4")$5"
+	  [ $# -ge 6 ] && hex2bin "$(le64h "$6" | cut -c1-8)00000000"; } > "$tmp/stmt"
 	cms_sign "$tmp/stmt" "$1"
 }
 digest=$("$STAMP" --hash "$SAMPLES/hello-static.unstamped"); digest=${digest%% *}
@@ -171,6 +194,25 @@ bad stmt-offset;   sign "$tmp/sig" "KML stamp v1" "$size" "$n" "$digest"; put_si
 bad stmt-digest;   sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$(printf %02x $((0x${digest:0:2} ^ 1)))${digest:2}"; put_sig "$f" "$tmp/sig"
 # A signature by the trusted key over the file itself (as a module
 # signature would be), not over the statement.
+# Version 2: the flags are signed.  openssl-made control with
+# KML_STAMP_F_PRIVILEGED (runs in ring 0); one version's statement under
+# the other version's descriptor; the flag cleared or set after signing;
+# flags this kernel does not know; the reserved word; a version 1 stamp
+# with a non-zero tail.
+bad sign-control-v2
+sign "$tmp/sig" "KML stamp v2" "$size" "$d" "$digest" 1; put_sig "$f" "$tmp/sig" 1
+"$STAMP" --verify --cert "$KEY" "$f" | grep -q 'privileged instructions allowed' ||
+	{ echo "mkcases: the openssl-made version 2 control stamp does not verify" >&2; exit 1; }
+mv "$f" "$out/good-openssl-v2"
+bad stmt-v1-as-v2; sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig" 0
+bad stmt-v2-as-v1; sign "$tmp/sig" "KML stamp v2" "$size" "$d" "$digest" 0; put_sig "$f" "$tmp/sig"
+bad stmt-flags;    sign "$tmp/sig" "KML stamp v2" "$size" "$d" "$digest" 0; put_sig "$f" "$tmp/sig" 1
+bad flags-cleared; "$STAMP" --key "$KEY" --allow-privileged "$f" >/dev/null 2>&1; poke "$f" $((d + 1032)) 00
+bad flags-set;     poke "$f" $((d + 1032)) 01
+bad flags-unknown; poke "$f" $((d + 1032)) 02
+bad reserved;      poke "$f" $((d + 1036)) 01
+bad v1-tail;       sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig"
+poke "$f" $((d + 1032)) 01
 bad sig-of-file;   cms_sign "$SAMPLES/hello-static.unstamped" "$tmp/sig"; put_sig "$f" "$tmp/sig"
 # A genuine kml-stamp signature of a different file: the same program with
 # one byte changed, same size and descriptor offset; its descriptor moved
@@ -287,6 +329,15 @@ deny bad-descsz-small descriptor has the wrong size
 deny bad-descsz-huge runs past the end of its PT_NOTE segment
 deny bad-notetype unknown KML note type
 run good-openssl 1
+run good-openssl-v2 1
+deny bad-stmt-v1-as-v2 signature does not match
+deny bad-stmt-v2-as-v1 signature does not match
+deny bad-stmt-flags signature does not match
+deny bad-flags-cleared signature does not match
+deny bad-flags-set signature does not match
+deny bad-flags-unknown unknown stamp flags
+deny bad-reserved non-zero reserved field
+deny bad-v1-tail non-zero bytes after the signature
 deny bad-stmt-magic signature does not match
 deny bad-stmt-size signature does not match
 deny bad-stmt-offset signature does not match

@@ -10,6 +10,8 @@ set -euo pipefail
 pkgs=(
 	build-essential flex bison bc cpio xz-utils kmod	# kernel build
 	libelf-dev libssl-dev openssl				# kernel + kml-stamp
+	libcapstone-dev						# kml-stamp's disassembler
+	sqlite3 python3.11-minimal				# tests: Debian binaries the scan must pass
 	elfutils						# readelf/eu-readelf in tests
 	linux-source-6.12					# the kernel source tarball
 	qemu-system-x86						# the guest

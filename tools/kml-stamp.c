@@ -6,6 +6,7 @@
  *   kml-stamp --verify --cert CERT FILE...         check stamps on the host
  *   kml-stamp --show FILE...                       print what a stamp holds
  *   kml-stamp --hash FILE...                       the digest the stamp covers
+ *   kml-stamp --scan FILE...                       privileged instructions?
  *
  * The stamp format is elfnote/kml_note.h; the note walker is the kernel's
  * own (elfnote/kml_notewalk.c), so the tool and the kernel cannot disagree
@@ -48,6 +49,7 @@
 
 #include "kml_note.h"
 #include "kml_notewalk.h"
+#include "kml-scan.h"
 
 /* Exit codes, documented in kml-stamp.1. */
 #define EX_OK		0
@@ -245,8 +247,12 @@ static void image_close(struct image *im)
 	im->fd = -1;
 }
 
-/* SHA-256 of the file with the descriptor read as zero, then the statement. */
-static int image_statement(const struct image *im, struct kml_signed_data *sd)
+/*
+ * SHA-256 of the file with the descriptor read as zero, then the statement
+ * that a stamp of @version with @flags signs; *@sdlen: its signed length.
+ */
+static int image_statement(const struct image *im, __u16 version, __u32 flags,
+			   struct kml_signed_data *sd, __u32 *sdlen)
 {
 	static const unsigned char zero[KML_DESC_SIZE];
 	unsigned char md[KML_DIGEST_SIZE];
@@ -267,7 +273,7 @@ static int image_statement(const struct image *im, struct kml_signed_data *sd)
 		ssl_errors();
 		return -1;
 	}
-	kml_signed_data_init(sd, im->size, off, md);
+	*sdlen = kml_signed_data_init(sd, version, flags, im->size, off, md);
 	return 0;
 }
 
@@ -472,13 +478,13 @@ static int strict_fields(const unsigned char *sig, size_t len)
 
 /* Verifies @sig (DER) over @sd with @cert.  Returns 0 when it holds. */
 static int check_sig(const unsigned char *sig, size_t len,
-		     const struct kml_signed_data *sd, X509 *cert,
+		     const struct kml_signed_data *sd, __u32 sdlen, X509 *cert,
 		     int quiet)
 {
 	const unsigned char *p = sig;
 	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, len);
 	STACK_OF(X509) *certs = sk_X509_new_null();
-	BIO *data = BIO_new_mem_buf(sd, sizeof(*sd));
+	BIO *data = BIO_new_mem_buf(sd, sdlen);
 	int ok = 0;
 
 	if (cms && certs && data && p == sig + len &&
@@ -503,10 +509,44 @@ static int check_sig(const unsigned char *sig, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
-/* The four actions.                                                   */
+/* The actions.                                                        */
+
+/* Set by --allow-privileged: scan findings do not stop the stamp. */
+static int allow_privileged;
+static int verbose;
+
+/*
+ * The scan before signing (kml-scan.c): 0 to go on, -1 when the file has
+ * privileged instructions (one line each above) and no override.
+ */
+static int stamp_scan(const struct image *im)
+{
+	struct kml_scan_opts o = { .allow = allow_privileged, .verbose = verbose };
+	long n = kml_scan(im->path, im->data, im->size, &o, NULL);
+
+	if (n > 0 && !allow_privileged)
+		msg(im->path, "%ld privileged instruction%s: not stamped (--allow-privileged stamps it anyway, and the stamp says so)",
+		    n, n == 1 ? "" : "s");
+	else if (n > 0)
+		msg(im->path, "%ld privileged instruction%s allowed by --allow-privileged",
+		    n, n == 1 ? "" : "s");
+	return n < 0 || (n > 0 && !allow_privileged) ? -1 : 0;
+}
+
+/* --scan: 0 clean, -1 findings or not scannable. */
+static int do_scan(const char *path)
+{
+	struct kml_scan_opts o = { .verbose = verbose };
+	long n = kml_scan_file(path, &o, NULL);
+
+	if (n > 0)
+		msg(path, "%ld privileged instruction%s", n, n == 1 ? "" : "s");
+	return n == 0 ? 0 : -1;
+}
 
 static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
 {
+	__u32 flags = allow_privileged ? KML_STAMP_F_PRIVILEGED : 0, sdlen;
 	struct kml_signed_data sd;
 	struct kml_stamp_desc nd;
 	CMS_ContentInfo *cms = NULL;
@@ -528,10 +568,13 @@ static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
 		msg(path, "existing stamp is malformed (%s): replacing it", why);
 		break;
 	}
-	if (image_statement(&im, &sd))
+	/* Privileged instructions: refused unless --allow-privileged. */
+	if (stamp_scan(&im))
+		goto out;
+	if (image_statement(&im, KML_STAMP_VERSION, flags, &sd, &sdlen))
 		goto out;
 
-	data = BIO_new_mem_buf(&sd, sizeof(sd));
+	data = BIO_new_mem_buf(&sd, sdlen);
 	cms = data ? CMS_sign(NULL, NULL, NULL, NULL,
 			      CMS_NOCERTS | CMS_PARTIAL | CMS_BINARY |
 			      CMS_DETACHED | CMS_STREAM) : NULL;
@@ -555,7 +598,7 @@ static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
 		    len, KML_SIG_MAX);
 		goto out;
 	}
-	if (check_sig(der, len, &sd, cert, 0)) {
+	if (check_sig(der, len, &sd, sdlen, cert, 0)) {
 		msg(path, "the new signature does not verify with the certificate");
 		goto out;
 	}
@@ -567,6 +610,7 @@ static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
 	nd.sig_type = KML_SIG_PKCS7;
 	nd.sig_len = htole32(len);
 	memcpy(nd.sig, der, len);
+	nd.flags = htole32(flags);
 
 	/* The only write: the descriptor, after everything above held. */
 	if (pwrite(im.fd, &nd, sizeof(nd), im.ni.desc_off) != sizeof(nd) ||
@@ -586,6 +630,7 @@ out:
 static int do_verify(const char *path, X509 *cert)
 {
 	struct kml_signed_data sd;
+	__u32 sdlen;
 	const char *why;
 	struct image im;
 	int ret = -1;
@@ -602,13 +647,17 @@ static int do_verify(const char *path, X509 *cert)
 		msg(path, "malformed stamp: %s", why);
 		goto out;
 	}
-	if (image_statement(&im, &sd))
+	if (image_statement(&im, le16toh(im.desc.version),
+			    kml_stamp_flags(&im.desc), &sd, &sdlen))
 		goto out;
-	if (check_sig(im.desc.sig, le32toh(im.desc.sig_len), &sd, cert, 1)) {
+	if (check_sig(im.desc.sig, le32toh(im.desc.sig_len), &sd, sdlen,
+		      cert, 1)) {
 		msg(path, "BAD stamp: signature does not verify with this certificate (file modified, or signed with another key)");
 		goto out;
 	}
-	printf("%s: stamp OK\n", path);
+	printf("%s: stamp OK%s\n", path,
+	       kml_stamp_flags(&im.desc) & KML_STAMP_F_PRIVILEGED ?
+	       " (privileged instructions allowed)" : "");
 	ret = 0;
 out:
 	image_close(&im);
@@ -651,6 +700,7 @@ static int do_show(const char *path)
 	const char *why;
 	struct image im;
 	int i, state;
+	__u32 sdlen, flags;
 
 	if (image_open(&im, path, 0))
 		return -1;
@@ -665,12 +715,16 @@ static int do_show(const char *path)
 	       state == 0 ? "reserved (not stamped)" : "malformed: ",
 	       state < 0 ? why : "");
 	if (state == 1) {
+		flags = kml_stamp_flags(&im.desc);
 		printf("version: %u\n", le16toh(im.desc.version));
+		printf("flags: 0x%x%s\n", flags,
+		       flags & KML_STAMP_F_PRIVILEGED ?
+		       " privileged (signed with --allow-privileged)" : "");
 		printf("hash: sha256\n");
 		printf("signature: pkcs7, %u bytes\n", le32toh(im.desc.sig_len));
 		print_signer(im.desc.sig, le32toh(im.desc.sig_len));
 	}
-	if (image_statement(&im, &sd) == 0) {
+	if (image_statement(&im, KML_STAMP_VERSION, 0, &sd, &sdlen) == 0) {
 		printf("file-digest: ");
 		for (i = 0; i < KML_DIGEST_SIZE; i++)
 			printf("%02x", sd.digest[i]);
@@ -690,11 +744,12 @@ static int do_hash(const char *path)
 {
 	struct kml_signed_data sd;
 	struct image im;
+	__u32 sdlen;
 	int i, ret;
 
 	if (image_open(&im, path, 0))
 		return -1;
-	ret = image_statement(&im, &sd);
+	ret = image_statement(&im, KML_STAMP_VERSION, 0, &sd, &sdlen);
 	if (ret == 0) {
 		for (i = 0; i < KML_DIGEST_SIZE; i++)
 			printf("%02x", sd.digest[i]);
@@ -707,10 +762,12 @@ static int do_hash(const char *path)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: %s [--key KEY] [--cert CERT] FILE...   stamp FILEs in place\n"
+"usage: %s [--key KEY] [--cert CERT] [--allow-privileged] [-v] FILE...\n"
+"                                              stamp FILEs in place\n"
 "       %s --verify --cert CERT FILE...         check stamps\n"
 "       %s --show FILE...                       print what a stamp holds\n"
 "       %s --hash FILE...                       print the digest the stamp covers\n"
+"       %s --scan [-v] FILE...                  look for privileged instructions\n"
 "       %s --help                               this text\n"
 "\n"
 "FILE must be an x86-64 ELF executable linked with -Wl,-T,kml.ld (or with\n"
@@ -721,8 +778,19 @@ static void usage(FILE *f)
 "stamp.  --hash prints \"<sha256>  FILE\": SHA-256 of the file with the\n"
 "stamp descriptor read as zero (the same before and after stamping); the\n"
 "kernel refuses a stamped file once \"bin:<sha256>\" is in its .blacklist\n"
-"keyring.  Exit status: 0 ok, 1 a FILE failed, 2 usage or key error.\n"
-"See kml-stamp(1).\n", prog, prog, prog, prog, prog);
+"keyring.\n"
+"\n"
+"Before signing, the code of FILE is disassembled (capstone): a privileged\n"
+"instruction (cli, mov to %%cr0, wrmsr, in/out, int $N, far jumps, ...) is\n"
+"reported, one line each, and FILE is not stamped.  --allow-privileged\n"
+"stamps it anyway and records that in the stamp (--show prints it, the\n"
+"kernel logs it, kernel.kml.privileged=0 runs it in ring 3).  -v, --verbose\n"
+"also lists tolerated instructions (hlt) and what was scanned.  --scan\n"
+"scans any x86-64 ELF file without signing it.  The scan catches mistakes;\n"
+"it cannot see code made or loaded at run time: see kml-stamp(1).\n"
+"\n"
+"Exit status: 0 ok, 1 a FILE failed (or has privileged instructions),\n"
+"2 usage or key error.  See kml-stamp(1).\n", prog, prog, prog, prog, prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -733,6 +801,9 @@ int main(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'V' },
 		{ "show", no_argument, NULL, 's' },
 		{ "hash", no_argument, NULL, 'H' },
+		{ "scan", no_argument, NULL, 'S' },
+		{ "allow-privileged", no_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -741,16 +812,24 @@ int main(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
-	while ((c = getopt_long(argc, argv, "k:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:c:hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k': keyfile = optarg; break;
 		case 'c': certfile = optarg; break;
 		case 'V': mode = 'V'; break;
 		case 's': mode = 's'; break;
 		case 'H': mode = 'H'; break;
+		case 'S': mode = 'S'; break;
+		case 'P': allow_privileged = 1; break;
+		case 'v': verbose = 1; break;
 		case 'h': usage(stdout); return EX_OK;
 		default: usage(stderr); return EX_USAGE;
 		}
+	}
+	if (allow_privileged && mode != 0) {
+		msg(NULL, "--allow-privileged only goes with stamping");
+		usage(stderr);
+		return EX_USAGE;
 	}
 	if (optind >= argc) {
 		msg(NULL, "no FILE given");
@@ -791,6 +870,7 @@ int main(int argc, char **argv)
 		int r = mode == 'V' ? do_verify(argv[i], cert) :
 			mode == 's' ? do_show(argv[i]) :
 			mode == 'H' ? do_hash(argv[i]) :
+			mode == 'S' ? do_scan(argv[i]) :
 			do_stamp(argv[i], key, cert);
 		if (r)
 			failed = 1;

@@ -227,6 +227,9 @@ cpu1)
 	suite boundary-control /kml/kml_boundary_test.unstamped
 	suite x86-selftests x86_selftests
 	suite pkg pkg_probe
+	# Stamps made with kml-stamp --allow-privileged: logged, and
+	# kernel.kml.privileged=0 runs them in ring 3.
+	suite privileged /kml/kml_privileged_test
 	# Last: it revokes a stamp for the rest of this boot.
 	suite policy /kml/kml_policy_test
 	;;

@@ -239,9 +239,11 @@ expect_fail 2 "--verify needs --cert" "$STAMP" --verify "$t/s"
 ok $? "error: --verify without a certificate"
 
 doc=0
-for o in --key --cert --verify --show --hash --help KML_KEY "EXIT STATUS"; do
-	"$STAMP" --help | grep -q -- "${o/EXIT STATUS/Exit status}" || { echo "# --help lacks $o"; doc=1; }
-	sed 's/\\-/-/g' "$top/tools/kml-stamp.1" | grep -q -- "$o" || { echo "# man page lacks $o"; doc=1; }
+for o in --key --cert --verify --show --hash --scan --allow-privileged --verbose --help KML_KEY "EXIT STATUS"; do
+	# (grep reads from a process substitution: with pipefail, grep -q
+	# leaving early would fail the pipeline on the writer's SIGPIPE)
+	grep -q -- "${o/EXIT STATUS/Exit status}" < <("$STAMP" --help) || { echo "# --help lacks $o"; doc=1; }
+	grep -q -- "$o" < <(sed 's/\\-/-/g' "$top/tools/kml-stamp.1") || { echo "# man page lacks $o"; doc=1; }
 done
 ok $doc "--help and the man page document every option"
 
