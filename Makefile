@@ -44,13 +44,13 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
-.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools samples selftests initramfs run shell check \
-	bench fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help
+.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools tools-asan samples selftests initramfs run shell check \
+	bench fuzz fuzz-addnote checkpatch kernel-tree kernel-refresh keys clean distclean help
 
 all: kernel tools samples selftests initramfs
 
 # What make check needs beyond "all".
-check-prereqs: all kernel-nokml $(FUZZER)
+check-prereqs: all kernel-nokml $(FUZZER) $(FUZZER_ADDNOTE) $(STAMP_ASAN)
 
 help:
 	@sed -n 's/^| `\(make [^`]*\)` | \(.*\) |$$/\1: \2/p' README.md
@@ -142,9 +142,20 @@ kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
 
-$(STAMP): tools/kml-stamp.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+STAMP_SRC  := tools/kml-stamp.c tools/kml-addnote.c elfnote/kml_notewalk.c
+STAMP_DEPS := $(STAMP_SRC) tools/kml-addnote.h elfnote/kml_notewalk.h elfnote/kml_note.h
+$(STAMP): $(STAMP_DEPS)
 	@mkdir -p $(TOOLS)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c elfnote/kml_notewalk.c -lelf -lcrypto
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto
+
+# The same tool built with ASan + UBSan (any finding aborts): the host test
+# feeds it every corpus file (selftests/host/test-add-note.sh).
+STAMP_ASAN := $(BUILD)/tools-asan/kml-stamp
+tools-asan: $(STAMP_ASAN)
+$(STAMP_ASAN): $(STAMP_DEPS)
+	@mkdir -p $(@D)
+	$(HOSTCC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto
 
 # kml.ld is committed (users link with it directly) but generated from
 # kml.ld.S + kml_note.h; `make check` verifies the committed copy.
@@ -258,6 +269,21 @@ fuzz: $(FUZZER)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus selftests/fuzz-corpus
+
+# kml-stamp --add-note's rewriting, in memory (tools/fuzz_addnote.c); seeds:
+# note-less executables (selftests/fuzz-corpus-addnote/) and the walker's.
+FUZZER_ADDNOTE := $(BUILD)/fuzz/fuzz_addnote
+$(FUZZER_ADDNOTE): tools/fuzz_addnote.c tools/kml-addnote.c tools/kml-addnote.h \
+		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Ielfnote -o $@ tools/fuzz_addnote.c tools/kml-addnote.c elfnote/kml_notewalk.c -lelf
+
+fuzz-addnote: $(FUZZER_ADDNOTE)
+	@mkdir -p $(BUILD)/fuzz/corpus-addnote
+	$(FUZZER_ADDNOTE) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-addnote \
+		selftests/fuzz-corpus-addnote selftests/fuzz-corpus
 
 # Each patch twice: as a patch (stdin) and as checkpatch reads a git-tracked
 # .patch file (as a source file); then the new kernel files.
