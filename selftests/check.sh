@@ -3,7 +3,9 @@
 #
 # Suites (each writes TAP to build/logs/<suite>.tap):
 #   host-kml-stamp   kml.ld, kml_note.S and kml-stamp on the host
-#   host-fuzz        a short libFuzzer run of the shared note walker
+#   host-add-note    kml-stamp --add-note on the host
+#   host-fuzz        short libFuzzer runs of the shared note walker and of
+#                    --add-note's rewriting
 #   guest-*          the suites run inside the QEMU guest (selftests/guest)
 #   guest-kernel     the guest booted, powered off in time, and its console
 #                    shows no oops, BUG, WARNING or panic
@@ -21,15 +23,20 @@ export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
 GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke ptrace policy"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
+FUZZ_ADDNOTE_SECONDS=${FUZZ_ADDNOTE_SECONDS:-10}
 # What a healthy kernel never prints.
 KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked'
 
 echo "== host: kml-stamp, kml.ld"
 "$top/selftests/host/test-kml-stamp.sh" > "$LOGS/host-kml-stamp.tap" 2> "$LOGS/host-kml-stamp.err"
 
-echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
+echo "== host: kml-stamp --add-note"
+STAMP_ASAN=$B/tools-asan/kml-stamp GUEST_KML=$B/guest/kml \
+	"$top/selftests/host/test-add-note.sh" > "$LOGS/host-add-note.tap" 2> "$LOGS/host-add-note.err"
+
+echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s, --add-note for ${FUZZ_ADDNOTE_SECONDS}s"
 {
-	echo "1..1"
+	echo "1..2"
 	mkdir -p "$B/fuzz/corpus"
 	if "$B/fuzz/fuzz_notewalk" -max_total_time="$FUZZ_SMOKE_SECONDS" -max_len=16384 \
 		-print_final_stats=1 "$B/fuzz/corpus" "$top/selftests/fuzz-corpus" \
@@ -39,9 +46,18 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s"
 	else
 		echo "not ok 1 fuzz_notewalk crashed (see build/logs/fuzz.log)"
 	fi
+	mkdir -p "$B/fuzz/corpus-addnote"
+	if "$B/fuzz/fuzz_addnote" -max_total_time="$FUZZ_ADDNOTE_SECONDS" -max_len=16384 \
+		-print_final_stats=1 "$B/fuzz/corpus-addnote" "$top/selftests/fuzz-corpus-addnote" \
+		"$top/selftests/fuzz-corpus" > "$LOGS/fuzz-addnote.log" 2>&1; then
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/fuzz-addnote.log")
+		echo "ok 2 fuzz_addnote: $runs executions, no crash"
+	else
+		echo "not ok 2 fuzz_addnote crashed (see build/logs/fuzz-addnote.log)"
+	fi
 } > "$LOGS/host-fuzz.tap"
 
-taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-fuzz.tap")
+taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-add-note.tap" "$LOGS/host-fuzz.tap")
 
 # boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
 # the test initramfs on SMP CPUs (2) and MEM memory (1G), splits each suite's TAP out of the console
