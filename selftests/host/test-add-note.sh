@@ -289,9 +289,9 @@ for want in "static:!PHDR" "lld-static:PHDR" "static-pie:!PHDR" "nophdr-dyn:!PHD
 	    "pie:GNU_STACK" "pie:INTERP"; do
 	f=${want%%:*} ty=${want#*:}
 	if [ "${ty#!}" != "$ty" ]; then
-		phdrs "$src/$f" | grep -q "^${ty#!} " && { say "$f has ${ty#!}"; cover=1; }
+		grep -q "^${ty#!} " <<< "$(phdrs "$src/$f")" && { say "$f has ${ty#!}"; cover=1; }
 	else
-		phdrs "$src/$f" | grep -q "^$ty " || { say "$f lacks $ty"; cover=1; }
+		grep -q "^$ty " <<< "$(phdrs "$src/$f")" || { say "$f lacks $ty"; cover=1; }
 	fi
 done
 [ "$(phdrs "$src/notes" | grep -c '^NOTE ')" -ge 2 ] || { say "notes: fewer than 2 PT_NOTEs"; cover=1; }
@@ -445,7 +445,7 @@ fi
 cp "$src/pie" "$w/badkey"; rm -rf "$t/pristine"; cp "$w/badkey" "$t/pristine"
 "$AN" --add-note --key "$UNTRUSTED_KEY" --cert "$CERT" "$w/badkey" > /dev/null 2> "$t/err"
 rc=$?
-[ $rc = 1 ] && head -1 "$t/err" | grep -q "^kml-stamp: $w/badkey: signing failed" &&
+[ $rc = 1 ] && grep -q "^kml-stamp: $w/badkey: signing failed" <<< "$(head -1 "$t/err")" &&
 	cmp -s "$t/pristine" "$w/badkey" && no_tmp "$w"
 ok $? "--add-note --key whose signing fails: the error names FILE, file untouched, no temporary file"
 
@@ -527,8 +527,10 @@ KML_KEY=$KEY "$AN" --add-note "$w/envkey" > /dev/null && [ "$(field "$w/envkey" 
 ok $? "KML_KEY in the environment alone does not make --add-note stamp"
 
 doc=0
-"$STAMP" --help | grep -q -- --add-note || { say "--help lacks --add-note"; doc=1; }
-sed 's/\\-/-/g' "$top/tools/kml-stamp.1" | grep -q -- "--add-note" || { say "man page lacks --add-note"; doc=1; }
+# (grep -q on a variable: with pipefail, "cmd | grep -q" fails when cmd
+# gets SIGPIPE after grep has found its match)
+grep -q -- --add-note <<< "$("$STAMP" --help)" || { say "--help lacks --add-note"; doc=1; }
+grep -q -- "--add-note" <<< "$(sed 's/\\-/-/g' "$top/tools/kml-stamp.1")" || { say "man page lacks --add-note"; doc=1; }
 grep -q -- "--add-note" "$top/README.md" || { say "README.md lacks --add-note"; doc=1; }
 ok $doc "--help, the man page and README.md document --add-note"
 
