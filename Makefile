@@ -167,7 +167,7 @@ KMLLINK := -Wl,-T,$(KML_LD)
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
 	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn \
 	$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/segv $(SAMPLES)/spin \
-	$(SAMPLES)/kml_bench.unstamped $(SAMPLES)/kml_bench
+	$(SAMPLES)/kml_bench.unstamped $(SAMPLES)/kml_bench $(SAMPLES)/kml_time
 
 samples: $(SAMPLE_BINS)
 
@@ -183,6 +183,10 @@ $(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/kml_bench.unstamp
 		$(SAMPLES)/%.unstamped: samples/%.c elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -o $@ $< $(KMLLINK)
+# The bench's timer for whole programs (not stamped: it only waits).
+$(SAMPLES)/kml_time: samples/kml_time.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 $(SAMPLES)/hello-static.nonote: samples/hello.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
@@ -192,7 +196,7 @@ $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
 SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
-	$(SELFTESTS)/kml_ptrace_test
+	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_bash_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -220,6 +224,10 @@ $(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/
 # harness itself is not -Wextra clean.
 HARNESS := $(KTREE)/tools/testing/selftests
 $(SELFTESTS)/kml_ptrace_test: selftests/guest/kml_ptrace_test.c | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
+# The pty driver of the stamped Debian bash (selftests/guest/kml_bash_test.c).
+$(SELFTESTS)/kml_bash_test: selftests/guest/kml_bash_test.c | kernel-tree
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c

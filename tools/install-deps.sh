@@ -12,6 +12,8 @@ pkgs=(
 	clang libclang-rt-14-dev				# libFuzzer (make fuzz)
 	lld							# tests: kml_note.S with lld
 	ccache							# faster repeated kernel builds
+	sqlite3 stress-ng					# real programs stamped with --add-note
+	attr							# tests: setfattr/getfattr
 )
 missing=()
 for p in "${pkgs[@]}"; do
