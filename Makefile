@@ -238,7 +238,12 @@ $(SELFTESTS)/kml-big: selftests/guest/kml_big.c $(KML_LD)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 
 # ---- the guest -------------------------------------------------------------
-initramfs: $(INITRAMFS)
+# build/initramfs.cpio.gz: make run, make shell and the small-memory boots of
+# make check.  build/initramfs-full.cpio.gz: the same with Debian's dd,
+# sqlite3 and stress-ng appended (stamped with --add-note, and unmodified),
+# for the main make check boots and make bench.
+INITRAMFS_FULL := $(BUILD)/initramfs-full.cpio.gz
+initramfs: $(INITRAMFS) $(INITRAMFS_FULL)
 
 $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
 		selftests/mkcases.sh selftests/guest/init selftests/guest/run-tests.sh \
@@ -247,6 +252,12 @@ $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) 
 	@STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
 		SELFTESTS=$(SELFTESTS) selftests/mkcases.sh $(GUEST)/kml
 	@tools/mk-initramfs.sh $(GUEST) $@
+
+$(INITRAMFS_FULL): $(INITRAMFS) $(SAMPLES)/kml_time $(STAMP) selftests/mkprograms.sh tools/mk-initramfs.sh
+	@echo "  GUEST   $@"
+	@STAMP=$(STAMP) KEY=$(KML_KEY) SAMPLES=$(SAMPLES) selftests/mkprograms.sh $(BUILD)/guest-programs/kml
+	@tools/mk-initramfs.sh --extra $(BUILD)/guest-programs $(BUILD)/initramfs-programs.cpio.gz
+	@cat $(INITRAMFS) $(BUILD)/initramfs-programs.cpio.gz > $@.tmp && mv $@.tmp $@
 
 QEMU_FLAGS ?=
 run: deps
@@ -305,7 +316,8 @@ checkpatch: kernel-tree
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
 clean:
-	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz
+	rm -rf $(TOOLS) $(BUILD)/tools-asan $(SAMPLES) $(SELFTESTS) $(GUEST) $(BUILD)/guest-programs \
+		$(INITRAMFS) $(INITRAMFS_FULL) $(BUILD)/initramfs-programs.cpio.gz $(LOGS) $(BUILD)/fuzz
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:

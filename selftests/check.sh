@@ -20,12 +20,12 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke bash stress-ng ptrace policy"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke bash ptrace policy stress-ng"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 FUZZ_ADDNOTE_SECONDS=${FUZZ_ADDNOTE_SECONDS:-10}
 # What a healthy kernel never prints.
-KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked'
+KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked|detected stalls on CPUs|self-detected stall'
 
 echo "== host: kml-stamp, kml.ld"
 "$top/selftests/host/test-kml-stamp.sh" > "$LOGS/host-kml-stamp.tap" 2> "$LOGS/host-kml-stamp.err"
@@ -60,18 +60,19 @@ echo "== host: fuzzing the note walker for ${FUZZ_SMOKE_SECONDS}s, --add-note fo
 taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-add-note.tap" "$LOGS/host-fuzz.tap")
 
 # boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
-# the test initramfs on SMP CPUs (2) and MEM memory (1G), splits each suite's TAP out of the console
+# the test initramfs ($INITRD, default build/initramfs.cpio.gz) on SMP CPUs (2)
+# and MEM memory (1G), splits each suite's TAP out of the console
 # log into NAME-<suite>.tap, and judges the boot itself in NAME-kernel.tap:
 # reached /init, powered off in time, nothing in KTROUBLE, every suite ran
 # to its end.
 boot_guest() {
 	local name=$1 kernel=$2 suites=$3 args=${4:-} smp=${5:-2} mem=${6:-1G}
-	local rc s missing bad con
+	local rc s missing bad con initrd=${INITRD:-$B/initramfs.cpio.gz}
 	con=$LOGS/$name-console.txt
 	echo "== guest ($name): booting $kernel in QEMU (-smp $smp -m $mem -cpu max${args:+, $args})"
 	"$top/tools/kml-qemu" --mode check --smp "$smp" --mem "$mem" --timeout "$GUEST_TIMEOUT" \
 		${args:+--append "$args"} \
-		--log "$LOGS/$name-console.log" "$kernel" "$B/initramfs.cpio.gz" \
+		--log "$LOGS/$name-console.log" "$kernel" "$initrd" \
 		> /dev/null 2>>"$LOGS/qemu.err"
 	rc=$?
 	tr -d '\r' < "$LOGS/$name-console.log" > "$con" 2>/dev/null || : > "$con"
@@ -106,10 +107,12 @@ boot_guest() {
 }
 
 kml_kernel=${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}
-boot_guest guest "$kml_kernel" "$GUEST_SUITES"
+# The two full boots carry Debian's stress-ng & co. (initramfs-full), the
+# small-memory ones below only the base image.
+INITRD=$B/initramfs-full.cpio.gz boot_guest guest "$kml_kernel" "$GUEST_SUITES"
 # Every suite again with page-table isolation forced on (QEMU's -cpu max is
 # AMD-flavoured: PTI is off unless asked for).
-boot_guest pti "$kml_kernel" "$GUEST_SUITES" pti=on
+INITRD=$B/initramfs-full.cpio.gz boot_guest pti "$kml_kernel" "$GUEST_SUITES" pti=on
 {
 	echo "1..1"
 	grep -q "page tables isolation: enabled" "$LOGS/pti-console.txt" \

@@ -51,23 +51,14 @@ cp "$SELFTESTS/kml_exec_test" "$out/"
 # (selftests/guest/kml_ptrace_test.c; its targets are kml-probe above).
 cp "$SELFTESTS/kml_ptrace_test" "$out/"
 
-# Debian's own programs, given a note and stamped here (kml-stamp
-# --add-note --key), next to the unmodified copies: bash for the "bash"
-# suite (selftests/guest/kml_bash_test.c, driven on a pty) and make shell;
-# stress-ng for the "stress-ng" suite (bad-input stressors) and make bench;
-# coreutils' dd and sqlite3 for make bench (tools/mk-initramfs.sh copies the
-# libraries each needs).  The pty driver, and the timer the bench uses.
-for p in /bin/bash /bin/dd /usr/bin/sqlite3 /usr/bin/stress-ng; do
-	[ -x "$p" ] || { echo "mkcases: $p missing (tools/install-deps.sh installs it)" >&2; exit 1; }
-done
+# Debian's own bash, given a note and stamped here (kml-stamp --add-note
+# --key), for the "bash" suite (selftests/guest/kml_bash_test.c, its pty
+# driver) and make shell; tools/mk-initramfs.sh copies its libraries.  The
+# larger programs of the test and bench boots: selftests/mkprograms.sh.
+[ -x /bin/bash ] || { echo "mkcases: /bin/bash missing" >&2; exit 1; }
 cp /bin/bash "$out/bash-stamped"
 "$STAMP" --add-note --key "$KEY" "$out/bash-stamped" >/dev/null
-for p in /bin/dd /usr/bin/sqlite3 /usr/bin/stress-ng; do
-	cp "$p" "$out/${p##*/}.unstamped"
-	cp "$p" "$out/${p##*/}"
-	"$STAMP" --add-note --key "$KEY" "$out/${p##*/}" >/dev/null
-done
-cp "$SELFTESTS/kml_bash_test" "$SAMPLES/kml_time" "$out/"
+cp "$SELFTESTS/kml_bash_test" "$out/"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.
