@@ -217,7 +217,10 @@ int kml_addnote_plan(const unsigned char *in, size_t size,
 		goto out;
 	}
 	if (gelf_getclass(elf) != ELFCLASS64) {
-		fail(why, "32-bit ELF file: KML stamps x86-64 (ELF64) executables only");
+		if (gelf_getclass(elf) == ELFCLASS32)
+			fail(why, "32-bit ELF file: KML stamps x86-64 (ELF64) executables only");
+		else
+			fail(why, "not an ELF file (bad ELF class %u)", size > EI_CLASS ? in[EI_CLASS] : 0);
 		goto out;
 	}
 	if (!gelf_getehdr(elf, &eh)) {
