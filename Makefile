@@ -39,23 +39,21 @@ LOGS       := $(BUILD)/logs
 KML_LD     := $(TOP)/elfnote/kml.ld
 FUZZER     := $(BUILD)/fuzz/fuzz_notewalk
 FUZZER_SCAN := $(BUILD)/fuzz/fuzz_scan
-# kml-stamp built with ASan and UBSan: the host test scans the broken-ELF
-# corpus with it.
-STAMP_ASAN := $(TOOLS)/kml-stamp-asan
+FUZZER_ADDNOTE := $(BUILD)/fuzz/fuzz_addnote
 FUZZ_SECONDS ?= 180
 
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
-.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools samples selftests initramfs run shell check \
-	bench fuzz checkpatch kernel-tree kernel-refresh keys clean distclean help \
+.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools tools-asan samples selftests initramfs run shell check \
+	bench fuzz fuzz-addnote checkpatch kernel-tree kernel-refresh keys clean distclean help \
 	install deb deb-tools kernel-host kernel-host-config deb-kernel-test check-deb
 
 all: kernel tools samples selftests initramfs
 
 # What make check needs beyond "all".
-check-prereqs: all kernel-nokml $(FUZZER) $(FUZZER_SCAN) $(STAMP_ASAN)
+check-prereqs: all kernel-nokml $(FUZZER) $(FUZZER_SCAN) $(FUZZER_ADDNOTE) $(STAMP_ASAN)
 
 help:
 	@sed -n 's/^| `\(make [^`]*\)` | \(.*\) |$$/\1: \2/p' README.md
@@ -152,14 +150,20 @@ kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
 
-$(STAMP): tools/kml-stamp.c tools/kml-scan.c tools/kml-scan.h elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+STAMP_SRC  := tools/kml-stamp.c tools/kml-scan.c tools/kml-addnote.c elfnote/kml_notewalk.c
+STAMP_DEPS := $(STAMP_SRC) tools/kml-scan.h tools/kml-addnote.h elfnote/kml_notewalk.h elfnote/kml_note.h
+$(STAMP): $(STAMP_DEPS)
 	@mkdir -p $(TOOLS)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ tools/kml-stamp.c tools/kml-scan.c elfnote/kml_notewalk.c -lelf -lcrypto -lcapstone
+	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto -lcapstone
 
-$(STAMP_ASAN): tools/kml-stamp.c tools/kml-scan.c tools/kml-scan.h elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
-	@mkdir -p $(TOOLS)
-	$(HOSTCC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-		$(WARN) -Ielfnote -o $@ tools/kml-stamp.c tools/kml-scan.c elfnote/kml_notewalk.c -lelf -lcrypto -lcapstone
+# The same tool built with ASan + UBSan (any finding aborts): the host tests
+# feed it every corpus file (selftests/host/test-add-note.sh, test-kml-scan.sh).
+STAMP_ASAN := $(BUILD)/tools-asan/kml-stamp
+tools-asan: $(STAMP_ASAN)
+$(STAMP_ASAN): $(STAMP_DEPS)
+	@mkdir -p $(@D)
+	$(HOSTCC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=all $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto -lcapstone
 
 # kml.ld is committed (users link with it directly) but generated from
 # kml.ld.S + kml_note.h; `make check` verifies the committed copy.
@@ -246,7 +250,7 @@ KMLLINK := -Wl,-T,$(KML_LD)
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
 	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn \
 	$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/segv $(SAMPLES)/spin \
-	$(SAMPLES)/kml_bench.unstamped $(SAMPLES)/kml_bench
+	$(SAMPLES)/kml_bench.unstamped $(SAMPLES)/kml_bench $(SAMPLES)/kml_time
 
 samples: $(SAMPLE_BINS)
 
@@ -262,6 +266,10 @@ $(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/kml_bench.unstamp
 		$(SAMPLES)/%.unstamped: samples/%.c elfnote/kml_syscall.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -o $@ $< $(KMLLINK)
+# The bench's timer for whole programs (not stamped: it only waits).
+$(SAMPLES)/kml_time: samples/kml_time.c
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 $(SAMPLES)/hello-static.nonote: samples/hello.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
@@ -273,7 +281,7 @@ SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
 	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test $(SELFTESTS)/x86/list \
 	$(SELFTESTS)/kml_boundary_test $(SELFTESTS)/kml-pkg-probe \
-	$(SELFTESTS)/kml-privinsn $(SELFTESTS)/kml_privileged_test
+	$(SELFTESTS)/kml-privinsn $(SELFTESTS)/kml_privileged_test $(SELFTESTS)/kml_bash_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -337,6 +345,10 @@ $(SELFTESTS)/kml_privileged_test: selftests/guest/kml_privileged_test.c | kernel
 $(SELFTESTS)/kml-privinsn: selftests/guest/kml_privinsn.c selftests/guest/kml_status.h $(KML_LD)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
+# The pty driver of the stamped Debian bash (selftests/guest/kml_bash_test.c).
+$(SELFTESTS)/kml_bash_test: selftests/guest/kml_bash_test.c | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<
@@ -345,7 +357,12 @@ $(SELFTESTS)/kml-big: selftests/guest/kml_big.c $(KML_LD)
 	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 
 # ---- the guest -------------------------------------------------------------
-initramfs: $(INITRAMFS)
+# build/initramfs.cpio.gz: make run, make shell and the small-memory boots of
+# make check.  build/initramfs-full.cpio.gz: the same with Debian's dd,
+# sqlite3 and stress-ng appended (stamped with --add-note, and unmodified),
+# for the main make check boots and make bench.
+INITRAMFS_FULL := $(BUILD)/initramfs-full.cpio.gz
+initramfs: $(INITRAMFS) $(INITRAMFS_FULL)
 
 $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
 		selftests/mkcases.sh selftests/guest/init selftests/guest/run-tests.sh \
@@ -354,6 +371,12 @@ $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) 
 	@STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
 		SELFTESTS=$(SELFTESTS) selftests/mkcases.sh $(GUEST)/kml
 	@tools/mk-initramfs.sh $(GUEST) $@
+
+$(INITRAMFS_FULL): $(INITRAMFS) $(SAMPLES)/kml_time $(STAMP) selftests/mkprograms.sh tools/mk-initramfs.sh
+	@echo "  GUEST   $@"
+	@STAMP=$(STAMP) KEY=$(KML_KEY) SAMPLES=$(SAMPLES) selftests/mkprograms.sh $(BUILD)/guest-programs/kml
+	@tools/mk-initramfs.sh --extra $(BUILD)/guest-programs $(BUILD)/initramfs-programs.cpio.gz
+	@cat $(INITRAMFS) $(BUILD)/initramfs-programs.cpio.gz > $@.tmp && mv $@.tmp $@
 
 QEMU_FLAGS ?=
 run: deps
@@ -393,6 +416,20 @@ fuzz: $(FUZZER) $(FUZZER_SCAN)
 	$(FUZZER_SCAN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus-scan selftests/fuzz-corpus
 
+# kml-stamp --add-note's rewriting, in memory (tools/fuzz_addnote.c); seeds:
+# note-less executables (selftests/fuzz-corpus-addnote/) and the walker's.
+$(FUZZER_ADDNOTE): tools/fuzz_addnote.c tools/kml-addnote.c tools/kml-addnote.h \
+		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Ielfnote -o $@ tools/fuzz_addnote.c tools/kml-addnote.c elfnote/kml_notewalk.c -lelf
+
+fuzz-addnote: $(FUZZER_ADDNOTE)
+	@mkdir -p $(BUILD)/fuzz/corpus-addnote
+	$(FUZZER_ADDNOTE) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-addnote \
+		selftests/fuzz-corpus-addnote selftests/fuzz-corpus
+
 # Each patch twice: as a patch (stdin) and as checkpatch reads a git-tracked
 # .patch file (as a source file); then the new kernel files.
 checkpatch: kernel-tree
@@ -408,6 +445,8 @@ checkpatch: kernel-tree
 clean:
 	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz $(TOOLS_DEB) $(PKGROOT) \
 		$(KOBJ_DEBTEST)
+	rm -rf $(TOOLS) $(BUILD)/tools-asan $(SAMPLES) $(SELFTESTS) $(GUEST) $(BUILD)/guest-programs \
+		$(INITRAMFS) $(INITRAMFS_FULL) $(BUILD)/initramfs-programs.cpio.gz $(LOGS) $(BUILD)/fuzz
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:

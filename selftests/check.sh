@@ -4,7 +4,9 @@
 # Suites (each writes TAP to build/logs/<suite>.tap):
 #   host-kml-stamp   kml.ld, kml_note.S and kml-stamp on the host
 #   host-kml-scan    kml-stamp's privileged-instruction scan on the host
-#   host-fuzz        short libFuzzer runs of the note walker and the scan
+#   host-add-note    kml-stamp --add-note on the host
+#   host-fuzz        short libFuzzer runs of the note walker, the scan and
+#                    --add-note's rewriting
 #   host-config, host-package, host-pkcs11
 #                    the KML config for a real machine, the kml-tools .deb,
 #                    kml-stamp --key pkcs11:
@@ -22,28 +24,38 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke ptrace fastpath fastpath-control boundary boundary-control x86-selftests pkg privileged policy"
+GUEST_SUITES="env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke bash ptrace fastpath fastpath-control boundary boundary-control x86-selftests pkg privileged policy stress-ng"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
+FUZZ_ADDNOTE_SECONDS=${FUZZ_ADDNOTE_SECONDS:-10}
 # What a healthy kernel never prints.
-KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked'
+KTROUBLE='Oops|BUG:|WARNING:|Kernel panic|general protection fault,|Call Trace:|UBSAN:|KASAN:|possible recursive locking|INFO: task .* blocked|detected stalls on CPUs|self-detected stall'
 
 echo "== host: kml-stamp, kml.ld"
 "$top/selftests/host/test-kml-stamp.sh" > "$LOGS/host-kml-stamp.tap" 2> "$LOGS/host-kml-stamp.err"
 
 echo "== host: kml-stamp's privileged-instruction scan"
-STAMP_ASAN=$B/tools/kml-stamp-asan GUEST_DIR=$B/guest/kml \
+STAMP_ASAN=$B/tools-asan/kml-stamp GUEST_DIR=$B/guest/kml \
 	"$top/selftests/host/test-kml-scan.sh" > "$LOGS/host-kml-scan.tap" 2> "$LOGS/host-kml-scan.err"
 
-echo "== host: fuzzing the note walker and the scan for ${FUZZ_SMOKE_SECONDS}s each"
+echo "== host: kml-stamp --add-note"
+STAMP_ASAN=$B/tools-asan/kml-stamp GUEST_KML=$B/guest/kml \
+	"$top/selftests/host/test-add-note.sh" > "$LOGS/host-add-note.tap" 2> "$LOGS/host-add-note.err"
+
+echo "== host: fuzzing the note walker and the scan for ${FUZZ_SMOKE_SECONDS}s each, --add-note for ${FUZZ_ADDNOTE_SECONDS}s"
 {
-	echo "1..2"
+	echo "1..3"
 	i=0
-	for f in notewalk scan; do
+	for f in notewalk scan addnote; do
 		i=$((i + 1))
+		secs=$FUZZ_SMOKE_SECONDS seeds=("$top/selftests/fuzz-corpus")
+		if [ $f = addnote ]; then
+			secs=$FUZZ_ADDNOTE_SECONDS
+			seeds=("$top/selftests/fuzz-corpus-addnote" "$top/selftests/fuzz-corpus")
+		fi
 		mkdir -p "$B/fuzz/corpus-$f"
-		if "$B/fuzz/fuzz_$f" -max_total_time="$FUZZ_SMOKE_SECONDS" -max_len=16384 \
-			-print_final_stats=1 "$B/fuzz/corpus-$f" "$top/selftests/fuzz-corpus" \
+		if "$B/fuzz/fuzz_$f" -max_total_time="$secs" -max_len=16384 \
+			-print_final_stats=1 "$B/fuzz/corpus-$f" "${seeds[@]}" \
 			> "$LOGS/fuzz-$f.log" 2>&1; then
 			runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOGS/fuzz-$f.log")
 			echo "ok $i fuzz_$f: $runs executions, no crash"
@@ -53,7 +65,8 @@ echo "== host: fuzzing the note walker and the scan for ${FUZZ_SMOKE_SECONDS}s e
 	done
 } > "$LOGS/host-fuzz.tap"
 
-taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-kml-scan.tap" "$LOGS/host-fuzz.tap")
+taps=("$LOGS/host-kml-stamp.tap" "$LOGS/host-kml-scan.tap" "$LOGS/host-add-note.tap"
+	"$LOGS/host-fuzz.tap")
 
 # Installing on a real machine: the host kernel config (from Debian's stock
 # config), the kml-tools package, kml-stamp with a PKCS#11 token.
@@ -64,18 +77,19 @@ for s in host-config package pkcs11; do
 done
 
 # boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
-# the test initramfs on SMP CPUs (2) and MEM memory (1G), splits each suite's TAP out of the console
+# the test initramfs ($INITRD, default build/initramfs.cpio.gz) on SMP CPUs (2)
+# and MEM memory (1G), splits each suite's TAP out of the console
 # log into NAME-<suite>.tap, and judges the boot itself in NAME-kernel.tap:
 # reached /init, powered off in time, nothing in KTROUBLE, every suite ran
 # to its end.
 boot_guest() {
 	local name=$1 kernel=$2 suites=$3 args=${4:-} smp=${5:-2} mem=${6:-1G}
-	local rc s missing bad con
+	local rc s missing bad con initrd=${INITRD:-$B/initramfs.cpio.gz}
 	con=$LOGS/$name-console.txt
 	echo "== guest ($name): booting $kernel in QEMU (-smp $smp -m $mem -cpu max${args:+, $args})"
 	"$top/tools/kml-qemu" --mode check --smp "$smp" --mem "$mem" --timeout "$GUEST_TIMEOUT" \
 		${args:+--append "$args"} \
-		--log "$LOGS/$name-console.log" "$kernel" "$B/initramfs.cpio.gz" \
+		--log "$LOGS/$name-console.log" "$kernel" "$initrd" \
 		> /dev/null 2>>"$LOGS/qemu.err"
 	rc=$?
 	tr -d '\r' < "$LOGS/$name-console.log" > "$con" 2>/dev/null || : > "$con"
@@ -110,10 +124,12 @@ boot_guest() {
 }
 
 kml_kernel=${KML_KERNEL:-$B/kobj/arch/x86/boot/bzImage}
-boot_guest guest "$kml_kernel" "$GUEST_SUITES"
+# The two full boots carry Debian's stress-ng & co. (initramfs-full), the
+# small-memory ones below only the base image.
+INITRD=$B/initramfs-full.cpio.gz boot_guest guest "$kml_kernel" "$GUEST_SUITES"
 # Every suite again with page-table isolation forced on (QEMU's -cpu max is
 # AMD-flavoured: PTI is off unless asked for).
-boot_guest pti "$kml_kernel" "$GUEST_SUITES" pti=on
+INITRD=$B/initramfs-full.cpio.gz boot_guest pti "$kml_kernel" "$GUEST_SUITES" pti=on
 {
 	echo "1..1"
 	grep -q "page tables isolation: enabled" "$LOGS/pti-console.txt" \

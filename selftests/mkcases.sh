@@ -85,6 +85,15 @@ done < "$SELFTESTS/x86/list"
 # kml-stamp (the Makefile): the guest suite "pkg".
 cp "$SELFTESTS/kml-pkg-probe" "$SELFTESTS/kml-pkg-probe.unstamped" "$out/"
 
+# Debian's own bash, given a note and stamped here (kml-stamp --add-note
+# --key), for the "bash" suite (selftests/guest/kml_bash_test.c, its pty
+# driver) and make shell; tools/mk-initramfs.sh copies its libraries.  The
+# larger programs of the test and bench boots: selftests/mkprograms.sh.
+[ -x /bin/bash ] || { echo "mkcases: /bin/bash missing" >&2; exit 1; }
+cp /bin/bash "$out/bash-stamped"
+"$STAMP" --add-note --key "$KEY" "$out/bash-stamped" >/dev/null
+cp "$SELFTESTS/kml_bash_test" "$out/"
+
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.
 cp "$SELFTESTS/kml_policy_test" "$SELFTESTS/kml-preload.so" "$out/"

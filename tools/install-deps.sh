@@ -22,6 +22,8 @@ pkgs=(
 	dwarves							# pahole: the kernel's BTF
 	gdb python3						# tools/kml-census (make bench)
 	pkgconf							# the guest's pkg-config-built program
+	sqlite3 stress-ng					# real programs stamped with --add-note
+	attr							# tests: setfattr/getfattr
 )
 for g in "$@"; do
 	case "$g" in

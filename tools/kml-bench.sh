@@ -2,7 +2,10 @@
 # kml-bench.sh - make bench: boot the guest four times and compare.
 #
 # Each boot runs samples/kml_bench twice, the unstamped and the stamped copy
-# of the same static binary (selftests/guest/run-tests.sh, kmltests=bench):
+# of the same static binary, then Debian's dd, sqlite3 and stress-ng, the
+# unmodified copy and the one stamped with kml-stamp --add-note, each timed
+# whole by samples/kml_time (selftests/guest/run-tests.sh, kmltests=bench;
+# the test image with those programs, build/initramfs-full.cpio.gz):
 #
 #   wall     KML kernel, wall-clock time under QEMU TCG (noisy)
 #   icount   KML kernel with -icount shift=0: ns = guest instructions
@@ -34,7 +37,7 @@ boot() {	# boot NAME KERNEL [kml-qemu options...]
 	shift 2
 	echo "== bench: $name boot" >&2
 	if ! "$top/tools/kml-qemu" --mode bench --timeout 900 --log "$out/$name-console.log" \
-		"$@" "$kernel" "$B/initramfs.cpio.gz" > /dev/null 2>> "$out/qemu.err"; then
+		"$@" "$kernel" "$B/initramfs-full.cpio.gz" > /dev/null 2>> "$out/qemu.err"; then
 		echo "kml-bench: the $name boot failed (see $out/$name-console.log)" >&2
 		bad=1
 	fi

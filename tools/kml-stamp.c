@@ -7,6 +7,8 @@
  *   kml-stamp --show FILE...                       print what a stamp holds
  *   kml-stamp --hash FILE...                       the digest the stamp covers
  *   kml-stamp --scan FILE...                       privileged instructions?
+ *   kml-stamp --add-note [--key KEY] FILE...       add the reserved note to a
+ *                                                  prebuilt executable (and stamp)
  *
  * The stamp format is elfnote/kml_note.h; the note walker is the kernel's
  * own (elfnote/kml_notewalk.c), so the tool and the kernel cannot disagree
@@ -19,7 +21,8 @@
  * Safety: a FILE is only written after every check passed and the new
  * signature has been verified in memory, and then only the descriptor's
  * bytes are written (one pwrite), so a failure never leaves a half-stamped
- * file behind.
+ * file behind.  --add-note (tools/kml-addnote.c) is the exception: the file
+ * grows, so it writes a new file and renames it over the old one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +53,7 @@
 #include "kml_note.h"
 #include "kml_notewalk.h"
 #include "kml-scan.h"
+#include "kml-addnote.h"
 
 /* Exit codes, documented in kml-stamp.1. */
 #define EX_OK		0
@@ -87,6 +91,7 @@ static void ssl_errors(void)
 
 struct image {
 	const char *path;
+	const char *name;	/* for messages: path, or what the caller calls it */
 	int fd;
 	unsigned char *data;	/* read-only mapping of the whole file */
 	size_t size;
@@ -159,7 +164,8 @@ static int truncated(Elf *elf, size_t size, const char **why)
  * well-formed KML note, and copies the descriptor.  Prints the reason and
  * returns -1 on any problem.
  */
-static int image_open(struct image *im, const char *path, int writable)
+static int image_open(struct image *im, const char *path, const char *name,
+		      int writable)
 {
 	struct kml_reader rd = { .read = mem_read, .ctx = im };
 	const char *why = NULL;
@@ -169,7 +175,9 @@ static int image_open(struct image *im, const char *path, int writable)
 
 	memset(im, 0, sizeof(*im));
 	im->path = path;
-	im->fd = open(path, writable ? O_RDWR : O_RDONLY);
+	im->name = name;
+	path = name;	/* from here on only in messages */
+	im->fd = open(im->path, writable ? O_RDWR : O_RDONLY);
 	if (im->fd < 0) {
 		msg(path, "cannot open: %s", strerror(errno));
 		return -1;
@@ -212,7 +220,7 @@ static int image_open(struct image *im, const char *path, int writable)
 	rd.size = im->size;
 	ret = kml_find_note(&rd, &im->ni, &why);
 	if (ret == 0) {
-		msg(path, "no KML note reserved: link it with -Wl,-T,kml.ld (or add kml_note.o)");
+		msg(path, "no KML note reserved: link it with -Wl,-T,kml.ld (or add kml_note.o), or add one with kml-stamp --add-note");
 	} else if (ret == -EBADMSG && im->ni.descsz < KML_DESC_SIZE &&
 		   !strcmp(why, "KML note descriptor has the wrong size")) {
 		msg(path, "reserved KML note too small: %u bytes, need %u; relink with this version's kml.ld",
@@ -269,7 +277,7 @@ static int image_statement(const struct image *im, __u16 version, __u32 flags,
 	     EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == sizeof(md);
 	EVP_MD_CTX_free(ctx);
 	if (!ok) {
-		msg(im->path, "SHA-256 failed");
+		msg(im->name, "SHA-256 failed");
 		ssl_errors();
 		return -1;
 	}
@@ -544,7 +552,9 @@ static int do_scan(const char *path)
 	return n == 0 ? 0 : -1;
 }
 
-static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
+/* Stamps @path; messages call it @name. */
+static int do_stamp(const char *path, const char *name, EVP_PKEY *key,
+		    X509 *cert)
 {
 	__u32 flags = allow_privileged ? KML_STAMP_F_PRIVILEGED : 0, sdlen;
 	struct kml_signed_data sd;
@@ -556,8 +566,9 @@ static int do_stamp(const char *path, EVP_PKEY *key, X509 *cert)
 	BIO *data = NULL;
 	int len, ret = -1;
 
-	if (image_open(&im, path, 1))
+	if (image_open(&im, path, name, 1))
 		return -1;
+	path = name;	/* from here on only in messages */
 	switch (kml_check_desc(&im.desc, &why)) {
 	case 0:
 		break;
@@ -635,7 +646,7 @@ static int do_verify(const char *path, X509 *cert)
 	struct image im;
 	int ret = -1;
 
-	if (image_open(&im, path, 0))
+	if (image_open(&im, path, path, 0))
 		return -1;
 	switch (kml_check_desc(&im.desc, &why)) {
 	case 0:
@@ -702,7 +713,7 @@ static int do_show(const char *path)
 	int i, state;
 	__u32 sdlen, flags;
 
-	if (image_open(&im, path, 0))
+	if (image_open(&im, path, path, 0))
 		return -1;
 	printf("file: %s\n", path);
 	printf("file-size: %zu\n", im.size);
@@ -747,7 +758,7 @@ static int do_hash(const char *path)
 	__u32 sdlen;
 	int i, ret;
 
-	if (image_open(&im, path, 0))
+	if (image_open(&im, path, path, 0))
 		return -1;
 	ret = image_statement(&im, KML_STAMP_VERSION, 0, &sd, &sdlen);
 	if (ret == 0) {
@@ -759,6 +770,41 @@ static int do_hash(const char *path)
 	return ret;
 }
 
+/* --add-note: the note is added to a new file, which is stamped (with a
+ * key) before it replaces FILE. */
+struct add_note_args {
+	const char *path;
+	EVP_PKEY *key;
+	X509 *cert;
+};
+
+static int stamp_new_file(const char *tmp, void *arg)
+{
+	const struct add_note_args *a = arg;
+
+	return do_stamp(tmp, a->path, a->key, a->cert);
+}
+
+static int do_add_note(const char *path, EVP_PKEY *key, X509 *cert)
+{
+	struct add_note_args a = { path, key, cert };
+	struct kml_addnote_job job = {
+		.path = path, .hook = key ? stamp_new_file : NULL, .arg = &a,
+	};
+	int r = kml_addnote_file(&job);
+
+	if (r == -1)
+		msg(path, "%s", job.why);
+	if (r)
+		return -1;
+	printf("%s: KML note added (%s executable)%s\n", path, job.kind,
+	       key ? ", stamped" : "");
+	if (job.nlink > 1)
+		msg(path, "had %lu hard links: the other names still show the old file",
+		    job.nlink);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -768,6 +814,8 @@ static void usage(FILE *f)
 "       %s --show FILE...                       print what a stamp holds\n"
 "       %s --hash FILE...                       print the digest the stamp covers\n"
 "       %s --scan [-v] FILE...                  look for privileged instructions\n"
+"       %s --add-note [--key KEY] FILE...       add the reserved note to a\n"
+"                                                  prebuilt executable (and stamp it)\n"
 "       %s --help                               this text\n"
 "\n"
 "FILE must be an x86-64 ELF executable linked with -Wl,-T,kml.ld (or with\n"
@@ -789,8 +837,16 @@ static void usage(FILE *f)
 "scans any x86-64 ELF file without signing it.  The scan catches mistakes;\n"
 "it cannot see code made or loaded at run time: see kml-stamp(1).\n"
 "\n"
+"--add-note adds the reserved KML note to an x86-64 executable that was not\n"
+"linked with kml.ld (static, static-pie, PIE or dynamic; not a shared\n"
+"library): a new read-only segment at the end of the file holds a new\n"
+"program header table and the note.  The file is rewritten to a temporary\n"
+"file in its directory and renamed over FILE (owner, group, mode and\n"
+"extended attributes kept; other hard links keep the old file).  With\n"
+"--key it is stamped before the rename; KML_KEY alone does not stamp.\n"
+"\n"
 "Exit status: 0 ok, 1 a FILE failed (or has privileged instructions),\n"
-"2 usage or key error.  See kml-stamp(1).\n", prog, prog, prog, prog, prog, prog);
+"2 usage or key error.  See kml-stamp(1).\n", prog, prog, prog, prog, prog, prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -804,17 +860,18 @@ int main(int argc, char **argv)
 		{ "scan", no_argument, NULL, 'S' },
 		{ "allow-privileged", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "add-note", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *keyfile = getenv("KML_KEY"), *certfile = NULL;
-	int mode = 0, c, i, failed = 0;
+	int mode = 0, c, i, failed = 0, add_note = 0, key_given = 0;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
 	while ((c = getopt_long(argc, argv, "k:c:hv", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': keyfile = optarg; break;
+		case 'k': keyfile = optarg; key_given = 1; break;
 		case 'c': certfile = optarg; break;
 		case 'V': mode = 'V'; break;
 		case 's': mode = 's'; break;
@@ -822,6 +879,7 @@ int main(int argc, char **argv)
 		case 'S': mode = 'S'; break;
 		case 'P': allow_privileged = 1; break;
 		case 'v': verbose = 1; break;
+		case 'A': add_note = 1; break;
 		case 'h': usage(stdout); return EX_OK;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -839,6 +897,17 @@ int main(int argc, char **argv)
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		msg(NULL, "libelf is too old");
 		return EX_USAGE;
+	}
+	if (add_note && mode) {
+		msg(NULL, "--add-note cannot be combined with --verify, --show or --hash");
+		return EX_USAGE;
+	}
+	if (add_note && !key_given) {
+		if (certfile) {
+			msg(NULL, "--add-note: --cert is for stamping and needs --key");
+			return EX_USAGE;
+		}
+		mode = 'A';	/* add the note only: KML_KEY does not stamp */
 	}
 
 	if (mode == 'V') {
@@ -871,10 +940,11 @@ int main(int argc, char **argv)
 			mode == 's' ? do_show(argv[i]) :
 			mode == 'H' ? do_hash(argv[i]) :
 			mode == 'S' ? do_scan(argv[i]) :
-			do_stamp(argv[i], key, cert);
+			mode == 'A' || add_note ? do_add_note(argv[i], key, cert) :
+			do_stamp(argv[i], argv[i], key, cert);
 		if (r)
 			failed = 1;
-		else if (mode == 0)
+		else if (mode == 0 && !add_note)
 			printf("%s: stamped\n", argv[i]);
 	}
 	X509_free(cert);

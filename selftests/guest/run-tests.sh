@@ -67,7 +67,7 @@ seeds() {
 # this one boot.  Lines "bench,LABEL,OP,NS,ITERS" for tools/kml-bench.sh.
 bench_smoke() {
 	echo "TAP version 13"
-	echo "1..6"
+	echo "1..7"
 	t=0
 	for v in unstamped stamped; do
 		t=$((t + 1))
@@ -82,6 +82,16 @@ bench_smoke() {
 		fi
 		[ $v = stamped ] && stamped_out=$out
 	done
+	# Debian's programs, both copies (they are in the full test image).
+	out=$(bench_programs quick 2>&1)
+	n=$(echo "$out" | grep -cE '^bench,(un)?stamped,[^,]+,[0-9.]+,[0-9]+$')
+	if [ "$n" = 10 ]; then
+		echo "ok 3 bench smoke, Debian's dd, sqlite3, stress-ng x3, both copies: 10 rows"
+	else
+		echo "not ok 3 bench smoke, Debian's programs: $n of 10 rows"
+		echo "$out" | sed 's/^/# /'
+	fi
+	t=3
 	# The path taken, never the time: the stamped copy's plain system
 	# calls go the fast way (at most 1 % through the full path).
 	for op in getppid getppid-direct-call read-1B-/dev/zero write-1B-/dev/null; do
@@ -138,6 +148,108 @@ pkg_probe() {
 		echo "not ok 2 packaged build, unstamped: ring 3, Kml 0: $out"
 }
 
+
+# stress-ng's bad-input stressors (system calls with bad addresses, with
+# invalid arguments), the unmodified Debian copy and the copy stamped with
+# kml-stamp --add-note: the stamped run ends as the unstamped one does (exit
+# status, stress-ng's own summary), its processes ran in ring 0; the host
+# scans the console for oopses, warnings and hangs.  kmlstressng=SECONDS
+# per run (default 12: four runs stay within a minute).
+stress_ng() {
+	secs=${kmlstressng:-12}
+	echo "TAP version 13"
+	echo "1..6"
+	n=0
+	echo 0 > /proc/sys/debug/exception-trace	# thousands of intended faults
+	for s in sysbadaddr sysinval; do
+		# sysinval counts as "pathological" (it may hang or reboot a
+		# machine): a guest that does either fails this boot.
+		extra=; [ $s = sysinval ] && extra=--pathological
+		for v in unstamped stamped; do
+			f=/kml/stress-ng; [ $v = unstamped ] && f=$f.unstamped
+			(cd /tmp && exec $f --$s 1 -t "$secs" $extra --temp-path /tmp) \
+				> /tmp/sng-$s-$v.log 2>&1 &
+			pid=$!
+			sleep 3
+			kml=$(for p in /proc/[0-9]*; do
+				[ "$(readlink $p/exe 2>/dev/null)" = "$f" ] &&
+					sed -n 's/^Kml:\t//p' $p/status
+			done | sort -u | tr '\n' ' ')
+			wait $pid; rc=$?
+			# stress-ng's verdict lines, without pids and times
+			sed -n -E '/(successful run|passed|failed|skipped|untrustworthy|error|No stress workers)/{
+				s/\[[0-9]+\] //; s/[0-9]+\.[0-9]+s/Ns/g; p; }' /tmp/sng-$s-$v.log > /tmp/sng-$s-$v.sum
+			eval rc_$v=$rc kml_$v=\"\$kml\"
+		done
+		want=0; [ "$kml_unstamped" = "0 " ] || want=1
+		n=$((n + 1))
+		if [ "$rc_unstamped" = 0 ] && [ -s /tmp/sng-$s-unstamped.sum ] && [ $want = 0 ]; then
+			echo "ok $n $s, unstamped: exit 0 in ring 3: $(tr '\n' ' ' < /tmp/sng-$s-unstamped.sum)"
+		else
+			echo "not ok $n $s, unstamped: exit $rc_unstamped, Kml: '$kml_unstamped'"
+			sed 's/^/# /' /tmp/sng-$s-unstamped.log | tail -20
+		fi
+		n=$((n + 1))
+		if [ "$kml_stamped" = "1 " ]; then
+			echo "ok $n $s, stamped: its processes ran in ring 0 (Kml: 1)"
+		else
+			echo "not ok $n $s, stamped: its processes ran in ring 0 (Kml: '$kml_stamped')"
+		fi
+		n=$((n + 1))
+		if [ "$rc_stamped" = "$rc_unstamped" ] && cmp -s /tmp/sng-$s-stamped.sum /tmp/sng-$s-unstamped.sum; then
+			echo "ok $n $s, stamped: ends as the unstamped run (exit $rc_stamped, same summary)"
+		else
+			echo "not ok $n $s, stamped: exit $rc_stamped vs $rc_unstamped; summaries:"
+			diff /tmp/sng-$s-unstamped.sum /tmp/sng-$s-stamped.sum | sed 's/^/# /'
+			sed 's/^/# /' /tmp/sng-$s-stamped.log | tail -20
+		fi
+	done
+	echo 1 > /proc/sys/debug/exception-trace
+}
+
+# make bench: Debian's own programs, the unmodified copy and the one
+# stamped with kml-stamp --add-note, each timed whole by kml_time
+# (bench,LABEL,OP,NS_PER_OP,COUNT like kml_bench): dd copying one byte per
+# read/write, sqlite3 inserting rows one transaction each into a database
+# on tmpfs and then aggregating them, stress-ng's system-call stressors for
+# a fixed number of bogo-ops.  Each program runs once untimed first, so
+# that the timed run finds it in the page cache and, stamped, its
+# verification in the kernel's stamp cache (what a program used often
+# sees; the cold cost of a stamp is the policy suite's "exec 2 MB" line).
+# kmlbenchscale=N multiplies the counts.
+# "bench_programs quick" (make check's bench-smoke) does 1/100 of the work.
+bench_programs() {
+	k=${kmlbenchscale:-1}
+	dd_n=$((100000 * k)) rows=$((1000 * k)) null_n=$((200000 * k))
+	x86_n=$((200000 * k)) get_n=$((2000 * k))
+	if [ "${1:-}" = quick ]; then
+		dd_n=$((dd_n / 100)) rows=$((rows / 100)) null_n=$((null_n / 100))
+		x86_n=$((x86_n / 100)) get_n=$((get_n / 100))
+	fi
+	{
+		echo "create table t (id integer primary key, v text);"
+		i=1
+		while [ $i -le $rows ]; do
+			echo "insert into t (v) values ('row $i');"
+			i=$((i + 1))
+		done
+		echo "select count(*), sum(id), max(length(v)) from t;"
+	} > /tmp/bench.sql
+	for v in unstamped stamped; do
+		s=; [ $v = unstamped ] && s=.unstamped
+		/kml/dd$s if=/dev/zero of=/dev/null bs=1 count=1 2>/dev/null
+		/kml/sqlite3$s :memory: 'select 1;' > /dev/null
+		/kml/stress-ng$s --null 1 --null-ops 1 --temp-path /tmp -q
+		/kml/kml_time $v dd-bs1-per-byte $dd_n /kml/dd$s if=/dev/zero of=/dev/null bs=1 count=$dd_n
+		rm -f /tmp/bench.db
+		/kml/kml_time $v sqlite3-insert-per-row $rows /kml/sqlite3$s /tmp/bench.db ".read /tmp/bench.sql"
+		for st in null:$null_n x86syscall:$x86_n get:$get_n; do
+			/kml/kml_time $v stress-ng-${st%%:*}-per-op ${st#*:} /kml/stress-ng$s \
+				--${st%%:*} 1 --${st%%:*}-ops ${st#*:} --temp-path /tmp -q
+		done
+	done
+}
+
 # Booted with kml=off: nobody gets ring 0 and nobody can turn KML back on.
 kmloff() {
 	echo "TAP version 13"
@@ -188,6 +300,7 @@ bench)
 		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
 		$f $v
 	done
+	bench_programs
 	;;
 nokml)
 	suite nokml nokml
@@ -220,6 +333,8 @@ cpu1)
 		/kml/kml_ring0_test-static.unstamped
 	echo 1 > /proc/sys/debug/exception-trace
 	suite bench-smoke bench_smoke
+	# Debian's bash, given a note and stamped, at a terminal (a pty).
+	suite bash /kml/kml_bash_test
 	suite ptrace /kml/kml_ptrace_test
 	suite fastpath /kml/kml_fastpath_test
 	suite fastpath-control /kml/kml_fastpath_test.unstamped
@@ -230,7 +345,10 @@ cpu1)
 	# Stamps made with kml-stamp --allow-privileged: logged, and
 	# kernel.kml.privileged=0 runs them in ring 3.
 	suite privileged /kml/kml_privileged_test
-	# Last: it revokes a stamp for the rest of this boot.
+	# It revokes a stamp for the rest of this boot (nothing after it uses
+	# that file).
 	suite policy /kml/kml_policy_test
+	# Last: the most pathological inputs (stress-ng's sysinval).
+	suite stress-ng stress_ng
 	;;
 esac

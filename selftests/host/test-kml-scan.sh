@@ -20,7 +20,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${STAMP:?}" "${KEY:?}" "${CERT:?}"
-STAMP_ASAN=${STAMP_ASAN:-$top/build/tools/kml-stamp-asan}
+STAMP_ASAN=${STAMP_ASAN:-$top/build/tools-asan/kml-stamp}
 GUEST_DIR=${GUEST_DIR:-$top/build/guest/kml}
 SAMPLES=${SAMPLES:-$top/build/samples}
 SELFTESTS=${SELFTESTS:-$top/build/selftests}

@@ -1,0 +1,25 @@
+#!/bin/bash
+# mkprograms.sh OUTDIR - Debian's own programs for the test and bench boots.
+#
+# Each is copied twice into OUTDIR: NAME.unstamped, the unmodified file, and
+# NAME, the same file given a note and stamped with kml-stamp --add-note
+# --key (on the host: the guest holds no key).  stress-ng for the
+# "stress-ng" suite (bad-input stressors) and make bench; coreutils' dd and
+# sqlite3 for make bench; kml_time, the bench's timer.  tools/mk-initramfs.sh
+# --extra packs them with the libraries each needs into an archive that the
+# Makefile appends to the test image (build/initramfs-full.cpio.gz): with
+# stress-ng's 40 MB the guests booted with 256 MB would not have room.
+#
+# Environment: STAMP (kml-stamp), KEY, SAMPLES.
+set -euo pipefail
+out=$1
+: "${STAMP:?}" "${KEY:?}" "${SAMPLES:?}"
+rm -rf "$out"
+mkdir -p "$out"
+for p in /bin/dd /usr/bin/sqlite3 /usr/bin/stress-ng; do
+	[ -x "$p" ] || { echo "mkprograms: $p missing (tools/install-deps.sh installs it)" >&2; exit 1; }
+	cp "$p" "$out/${p##*/}.unstamped"
+	cp "$p" "$out/${p##*/}"
+	"$STAMP" --add-note --key "$KEY" "$out/${p##*/}" >/dev/null
+done
+cp "$SAMPLES/kml_time" "$out/"
