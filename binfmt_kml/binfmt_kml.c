@@ -15,11 +15,16 @@
  *        rate-limited log line naming the file and the reason;
  *   a valid stamp whose hash is in the .blacklist keyring -> -EPERM too.
  *
- * A valid stamp only asks for ring 0: the trust policy (kml_trust.c) may
- * still run the program in ring 3 (kernel.kml.allow, nosuid, no_new_privs,
- * an unprivileged tracer, kernel.kml.privileged), with one log line saying
- * why.  A stamp made with kml-stamp --allow-privileged (its signed flags
- * say so) gets one log line each time it starts in ring 0.  A program that
+ * Every exec of a file with a KML note emits the kml_exec tracepoint
+ * (include/trace/events/kml.h) with the verdict and the reason.
+ *
+ * A stamp only asks for ring 0: the trust policy (kml_trust.c) is asked
+ * first, and may run the program in ring 3 (kernel.kml.allow, nosuid,
+ * no_new_privs, an unprivileged tracer, kernel.kml.privileged), with one
+ * log line saying why - without verifying the stamp, so that only callers
+ * who could get ring 0 make the kernel hash the file and parse PKCS#7.
+ * A stamp made with kml-stamp --allow-privileged (its signed flags say
+ * so) gets one log line each time it starts in ring 0.  A program that
  * does get ring 0 is treated like a setuid-root one: AT_SECURE, so ld.so
  * ignores LD_PRELOAD and friends, and non-dumpable (suid_dumpable); and
  * only CAP_SYS_PTRACE in the initial user namespace may attach to it or
@@ -44,6 +49,7 @@
 #include <linux/kml_notewalk.h>
 #include <linux/kml_trust.h>
 #include <keys/system_keyring.h>
+#include <trace/events/kml.h>
 
 /* Bytes of the file head cached per exec: ELF header, phdrs and notes. */
 #define KML_WINDOW	PAGE_SIZE
@@ -64,15 +70,6 @@ struct kml_file {
 static DEFINE_RATELIMIT_STATE(kml_log_rs, 5 * HZ, 100);
 static DEFINE_RATELIMIT_STATE(kml_demote_rs, 5 * HZ, 100);
 static DEFINE_RATELIMIT_STATE(kml_priv_rs, 5 * HZ, 100);
-
-static void kml_refuse(struct linux_binprm *bprm, const char *why, int err)
-{
-	/* The path comes from user space: escape what is not printable. */
-	if (__ratelimit(&kml_log_rs))
-		pr_warn("refusing exec of %*pE (pid %d): invalid stamp: %s (%d)\n",
-			(int)strlen(bprm->filename), bprm->filename,
-			task_pid_nr(current), why, err);
-}
 
 /* struct kml_reader callback: serves small reads from a one-page window. */
 static int kml_read(void *ctx, u64 off, void *buf, u32 len)
@@ -173,106 +170,126 @@ static const char *kml_verify_reason(int err)
 	}
 }
 
-/*
- * Returns 1 for a valid stamp (its flags in @flags), 0 for none, -ENOEXEC
- * for "not ours", -EPERM (after logging) for an invalid stamp, or another
- * error.
- */
-static int kml_check_file(struct linux_binprm *bprm, struct kml_file *kf,
-			  u32 *flags)
+/* What the stamp check found, for the decision and the kml_exec event. */
+struct kml_stamp {
+	struct kml_note_info ni;
+	struct kml_stamp_desc *desc;
+	u64 size;
+	u32 flags;			/* signed flags, KML_STAMP_F_* */
+	u8 digest[KML_DIGEST_SIZE];
+	bool have_digest;
+	bool cached;
+};
+
+/* One kml_exec event (a patched-out branch unless someone listens). */
+static void kml_trace(struct linux_binprm *bprm, enum kml_verdict verdict,
+		      const char *why, const struct kml_stamp *st)
 {
-	struct inode *inode = file_inode(bprm->file);
+	trace_kml_exec(bprm->filename, verdict, why,
+		       st && st->have_digest ? st->digest : NULL,
+		       st ? st->cached : 0, st ? st->flags : 0);
+}
+
+/* A stamp that is present but not valid: log, trace, EPERM. */
+static int kml_refuse(struct linux_binprm *bprm, const char *why, int err,
+		      const struct kml_stamp *st)
+{
+	/* The path comes from user space: escape what is not printable. */
+	if (__ratelimit(&kml_log_rs))
+		pr_warn("refusing exec of %*pE (pid %d): invalid stamp: %s (%d)\n",
+			(int)strlen(bprm->filename), bprm->filename,
+			task_pid_nr(current), why, err);
+	kml_trace(bprm, KML_VERDICT_REFUSED, why, st);
+	return -EPERM;
+}
+
+/*
+ * Find the stamp: the KML note and its descriptor, nothing more (no hash,
+ * no signature).  Returns 1 if a stamp is there (st->desc, st->flags: not
+ * yet verified), 0 for a zeroed reservation, -ENOEXEC for "not ours",
+ * -EPERM (after logging, if @judge) for a malformed note, or another
+ * error.  Without @judge (KML is off) a malformed note is "not ours".
+ */
+static int kml_find_stamp(struct linux_binprm *bprm, struct kml_file *kf,
+			  struct kml_stamp *st, bool judge)
+{
 	struct kml_reader rd = {
 		.read = kml_read,
 		.ctx = kf,
-		.size = i_size_read(inode),
+		.size = i_size_read(file_inode(bprm->file)),
 	};
-	struct kml_signed_data sd;
-	struct kml_stamp_desc *d;
-	struct kml_note_info ni;
-	u8 digest[KML_DIGEST_SIZE];
 	const char *why;
-	bool cached;
+	int ret;
+
+	st->size = rd.size;
+	ret = kml_find_note(&rd, &st->ni, &why);
+	if (ret == -EBADMSG)
+		return judge ? kml_refuse(bprm, why, ret, NULL) : -ENOEXEC;
+	if (ret <= 0)
+		return ret;
+
+	st->desc = kmalloc(sizeof(*st->desc), GFP_KERNEL);
+	if (!st->desc)
+		return -ENOMEM;
+	ret = kml_read(kf, st->ni.desc_off, st->desc, sizeof(*st->desc));
+	if (ret)
+		return ret;
+	ret = kml_check_desc(st->desc, &why);
+	if (ret == -EBADMSG)
+		return judge ? kml_refuse(bprm, why, ret, NULL) : -ENOEXEC;
+	if (ret < 0)
+		return ret;
+	if (ret)
+		st->flags = kml_stamp_flags(st->desc);
+	return ret;	/* 0: reserved but not stamped */
+}
+
+/*
+ * Verify the stamp @st found: the file's hash (or the verdict cached for
+ * the unchanged inode), the blacklist, the PKCS#7 signature over the
+ * signed statement (which includes the flags).  0 if valid, else -EPERM
+ * (logged) or another error.
+ */
+static int kml_verify_stamp(struct linux_binprm *bprm, struct kml_stamp *st)
+{
+	struct inode *inode = file_inode(bprm->file);
+	struct kml_stamp_desc *d = st->desc;
+	struct kml_signed_data sd;
 	u32 sdlen;
 	int ret;
 
-	ret = kml_find_note(&rd, &ni, &why);
-	if (ret <= 0) {
-		if (ret == -EBADMSG) {
-			kml_refuse(bprm, why, ret);
-			return -EPERM;
-		}
-		return ret;	/* 0, -ENOEXEC or a read error */
-	}
-
-	d = kmalloc(sizeof(*d), GFP_KERNEL);
-	if (!d)
-		return -ENOMEM;
-	ret = kml_read(kf, ni.desc_off, d, sizeof(*d));
-	if (ret)
-		goto out;
-	ret = kml_check_desc(d, &why);
-	if (ret <= 0) {
-		if (ret == -EBADMSG) {
-			kml_refuse(bprm, why, ret);
-			ret = -EPERM;
-		}
-		goto out;	/* 0: reserved but not stamped */
-	}
-
 	/* Verified before, and the inode unchanged since: skip the work. */
-	cached = kml_stamp_cache_lookup(inode, digest);
-	if (!cached) {
-		ret = kml_hash_file(bprm->file, rd.size, ni.desc_off, digest);
+	st->cached = kml_stamp_cache_lookup(inode, st->digest);
+	if (!st->cached) {
+		ret = kml_hash_file(bprm->file, st->size, st->ni.desc_off,
+				    st->digest);
 		if (ret)
-			goto out;
+			return ret;
 	}
+	st->have_digest = true;
 	/* Revocation: checked on every exec, cached or not. */
-	if (is_binary_blacklisted(digest, KML_DIGEST_SIZE)) {
-		kml_refuse(bprm, "revoked: the file's hash is in the .blacklist keyring",
-			   -EKEYREVOKED);
-		ret = -EPERM;
-		goto out;
-	}
-	/* The flags are signed; a cache hit means the file is unchanged. */
-	*flags = kml_stamp_flags(d);
-	if (!cached) {
-		sdlen = kml_signed_data_init(&sd, le16_to_cpu(d->version),
-					     *flags, rd.size, ni.desc_off,
-					     digest);
-		/* NULL (the default): the builtin trusted keys only. */
-		ret = verify_pkcs7_signature(&sd, sdlen, d->sig,
-					     le32_to_cpu(d->sig_len),
-					     kml_trust_keyring(),
-					     VERIFYING_UNSPECIFIED_SIGNATURE,
-					     NULL, NULL);
-		if (ret) {
-			kml_refuse(bprm, kml_verify_reason(ret), ret);
-			ret = -EPERM;
-			goto out;
-		}
-		kml_stamp_cache_insert(inode, digest);
-	}
-	ret = 1;
-out:
-	kfree(d);
-	return ret;
+	if (is_binary_blacklisted(st->digest, KML_DIGEST_SIZE))
+		return kml_refuse(bprm, "revoked: the file's hash is in the .blacklist keyring",
+				  -EKEYREVOKED, st);
+	if (st->cached)
+		return 0;	/* the flags are signed; the file is unchanged */
+	sdlen = kml_signed_data_init(&sd, le16_to_cpu(d->version), st->flags,
+				     st->size, st->ni.desc_off, st->digest);
+	/* NULL (the default): the builtin trusted keys only. */
+	ret = verify_pkcs7_signature(&sd, sdlen, d->sig, le32_to_cpu(d->sig_len),
+				     kml_trust_keyring(),
+				     VERIFYING_UNSPECIFIED_SIGNATURE, NULL, NULL);
+	if (ret)
+		return kml_refuse(bprm, kml_verify_reason(ret), ret, st);
+	kml_stamp_cache_insert(inode, st->digest);
+	return 0;
 }
 
-/* A valid stamp: ring 0 unless the policy says otherwise. */
-static void kml_grant(struct linux_binprm *bprm, u32 flags)
+/* A stamp the policy lets run in ring 0 only after it is verified. */
+static void kml_grant(struct linux_binprm *bprm, const struct kml_stamp *st)
 {
-	const char *why = kml_trust_demote_reason(bprm, flags);
-
-	if (why) {
-		if (__ratelimit(&kml_demote_rs))
-			pr_info("%*pE (pid %d): valid stamp, running in ring 3: %s\n",
-				(int)strlen(bprm->filename), bprm->filename,
-				task_pid_nr(current), why);
-		return;
-	}
 	bprm->kml = 1;
-	if ((flags & KML_STAMP_F_PRIVILEGED) && __ratelimit(&kml_priv_rs))
+	if ((st->flags & KML_STAMP_F_PRIVILEGED) && __ratelimit(&kml_priv_rs))
 		pr_notice("%*pE (pid %d): ring 0, stamp allows privileged instructions (kml-stamp --allow-privileged)\n",
 			  (int)strlen(bprm->filename), bprm->filename,
 			  task_pid_nr(current));
@@ -290,19 +307,75 @@ static void kml_grant(struct linux_binprm *bprm, u32 flags)
 	 * point of no return, when /proc/PID/mem could already be opened.
 	 */
 	kml_mark_mm(bprm->mm);
+	kml_trace(bprm, KML_VERDICT_RING0, NULL, st);
+}
+
+/* The stamp cannot give ring 0 to this exec: ring 3, and one line why. */
+static void kml_demote(struct linux_binprm *bprm, const char *why,
+		       const struct kml_stamp *st)
+{
+	if (__ratelimit(&kml_demote_rs))
+		pr_info("%*pE (pid %d): stamp not checked, running in ring 3: %s\n",
+			(int)strlen(bprm->filename), bprm->filename,
+			task_pid_nr(current), why);
+	kml_trace(bprm, KML_VERDICT_RING3, why, st);
+}
+
+/*
+ * The decision, in this order: is there a stamp at all (cheap: the note
+ * and its descriptor); would the policy let this caller have ring 0 - if
+ * not, the stamp is not verified at all, so that only callers who could
+ * run in ring 0 feed the hash and the PKCS#7 parser; then the
+ * verification.  Every way out that concerns a file with a KML note
+ * emits one kml_exec event.
+ */
+static int kml_decide(struct linux_binprm *bprm, struct kml_file *kf)
+{
+	struct kml_stamp st = { };
+	const char *why;
+	int ret;
+
+	/* kernel.kml.allow=0 or kml=off: looked only for the tracer. */
+	why = kml_trust_off_reason();
+	ret = kml_find_stamp(bprm, kf, &st, !why);
+	if (ret < 0)
+		goto out;
+	if (why) {
+		kml_trace(bprm, KML_VERDICT_RING3, why, &st);
+		goto out;
+	}
+	if (ret == 0) {
+		kml_trace(bprm, KML_VERDICT_RING3,
+			  "KML note reserved but not stamped", &st);
+		goto out;
+	}
+	why = kml_trust_demote_reason(bprm, st.flags);
+	if (why) {
+		kml_demote(bprm, why, &st);
+		goto out;
+	}
+	ret = kml_verify_stamp(bprm, &st);
+	if (!ret)
+		kml_grant(bprm, &st);
+out:
+	kfree(st.desc);
+	return ret;
 }
 
 static int load_kml_binary(struct linux_binprm *bprm)
 {
 	struct kml_file kf = { .file = bprm->file };
-	u32 flags = 0;
 	int ret;
 
 	/* Decide afresh for every file, including a script's interpreter. */
 	bprm->kml = 0;
 
-	/* kernel.kml.allow=0 or kml=off: as if CONFIG_KML were not set. */
-	if (!kml_trust_enabled())
+	/*
+	 * kernel.kml.allow=0 or kml=off: as if CONFIG_KML were not set -
+	 * unless someone traces kml_exec, who is told which stamped files
+	 * ran in ring 3 because of it.
+	 */
+	if (!kml_trust_enabled() && !trace_kml_exec_enabled())
 		return -ENOEXEC;
 
 	/* Cheap reject of everything that is not an ELF64 file. */
@@ -313,11 +386,9 @@ static int load_kml_binary(struct linux_binprm *bprm)
 	kf.win = kmalloc(KML_WINDOW, GFP_KERNEL);
 	if (!kf.win)
 		return -ENOMEM;
-	ret = kml_check_file(bprm, &kf, &flags);
+	ret = kml_decide(bprm, &kf);
 	kfree(kf.win);
 
-	if (ret == 1)
-		kml_grant(bprm, flags);
 	if (ret >= 0 || ret == -ENOEXEC)
 		return -ENOEXEC;	/* binfmt_elf does the loading */
 	return ret;

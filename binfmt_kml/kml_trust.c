@@ -49,6 +49,9 @@
 #include <linux/uidgid.h>
 #include <linux/verification.h>
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/kml.h>
+
 /* kernel.kml.allow */
 enum kml_allow {
 	KML_ALLOW_OFF = 0,	/* stamps are not looked at: everything ring 3 */
@@ -83,6 +86,16 @@ early_param("kml", kml_setup);
 bool kml_trust_enabled(void)
 {
 	return READ_ONCE(kml_allow) != KML_ALLOW_OFF;
+}
+
+/* Why no stamp is looked at, or NULL if KML is on. */
+const char *kml_trust_off_reason(void)
+{
+	if (kml_cmdline_off)
+		return "kml=off on the kernel command line";
+	if (READ_ONCE(kml_allow) == KML_ALLOW_OFF)
+		return "kernel.kml.allow=0 (KML off)";
+	return NULL;
 }
 
 /* NULL: the builtin trusted keys (verify_pkcs7_signature()'s default). */

@@ -22,6 +22,7 @@ struct task_struct;
 #ifdef CONFIG_KML
 
 bool kml_trust_enabled(void);
+const char *kml_trust_off_reason(void);
 const char *kml_trust_demote_reason(const struct linux_binprm *bprm,
 				    u32 stamp_flags);
 struct key *kml_trust_keyring(void);

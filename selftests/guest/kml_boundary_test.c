@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
+#include <asm/ldt.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -201,6 +202,111 @@ TEST(jump_to_kernel_half_with_kernel_rsp)
 	int st = in_child(jump_to_kernel);
 
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) TH_LOG("status %#x", st);
+}
+
+/*
+ * Segment selectors in a sigreturn frame.  A ring-0 process reads the
+ * kernel's from %cs and %ss (0x10, 0x18); put back by sigreturn they name
+ * its own segments.  With a stack pointer it cannot run on at CPL 0 (not
+ * canonical) it returns in ring 3: there those must be the user segments,
+ * and the int3 it then executes must be the SIGTRAP ring 3 gets.
+ */
+asm(".pushsection .text\n"
+    ".balign 16\n"
+    "kml_ss_int3:\n\t"
+    "movl %ss, %ecx\n\t"
+    "int3\n"
+    ".popsection");
+extern char kml_ss_int3[];
+
+static unsigned short frame_cs, frame_ss;
+static gregset_t saved_gregs;
+static volatile long trap_sig, trap_cs, trap_ss, trap_cx, trap_no, trap_err;
+
+static void *csgsfs(ucontext_t *uc)
+{
+	return &uc->uc_mcontext.gregs[REG_CSGSFS];
+}
+
+static void load_selectors(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	unsigned short *sel = csgsfs(uc);
+
+	memcpy(saved_gregs, uc->uc_mcontext.gregs, sizeof(saved_gregs));
+	sel[0] = frame_cs;
+	sel[3] = frame_ss;
+	uc->uc_mcontext.gregs[REG_RIP] = (unsigned long)kml_ss_int3;
+	uc->uc_mcontext.gregs[REG_RSP] = 0x8badf00d5aadc0deUL;
+}
+
+static void back_from_trap(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	unsigned short *sel = csgsfs(uc);
+
+	trap_sig = sig;
+	trap_cs = sel[0];
+	trap_ss = sel[3];
+	trap_cx = uc->uc_mcontext.gregs[REG_RCX];
+	trap_no = uc->uc_mcontext.gregs[REG_TRAPNO];
+	trap_err = uc->uc_mcontext.gregs[REG_ERR];
+	memcpy(uc->uc_mcontext.gregs, saved_gregs, sizeof(saved_gregs));
+}
+
+/* SIGUSR1 loads frame_cs/frame_ss and the bad stack; SIGTRAP, SIGSEGV, SIGBUS come back. */
+static void sigreturn_selectors(struct __test_metadata *_metadata)
+{
+	stack_t st = { .ss_sp = malloc(SIGSTKSZ), .ss_size = SIGSTKSZ };
+	struct sigaction sa = { .sa_sigaction = load_selectors, .sa_flags = SA_SIGINFO };
+
+	ASSERT_NE(NULL, st.ss_sp);
+	ASSERT_EQ(0, sigaltstack(&st, NULL));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sa.sa_sigaction = back_from_trap;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	ASSERT_EQ(0, sigaction(SIGTRAP, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	trap_sig = 0;
+	raise(SIGUSR1);
+	signal(SIGTRAP, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	st.ss_flags = SS_DISABLE;
+	sigaltstack(&st, NULL);
+}
+
+TEST(sigreturn_own_selectors_bad_stack)
+{
+	asm volatile("movw %%cs, %0" : "=r"(frame_cs));
+	asm volatile("movw %%ss, %0" : "=r"(frame_ss));
+	sigreturn_selectors(_metadata);
+	EXPECT_EQ(SIGTRAP, trap_sig) TH_LOG("cs %#x ss %#x: signal %ld", frame_cs, frame_ss, trap_sig);
+	EXPECT_EQ(0x33, trap_cs);
+	EXPECT_EQ(0x2b, trap_ss);
+	EXPECT_EQ(0x2b, trap_cx & 0xffff);	/* %ss as the int3 trampoline read it */
+}
+
+/*
+ * A stack segment from the LDT, one that does not exist: the IRET that
+ * returns to it leaves from the espfix64 stack and faults there.  Ring 3
+ * gets #GP(0) (the kernel's double-fault fixup); so must a ring-0 process
+ * - which returns in ring 3 here - and the kernel must not notice more.
+ */
+TEST(sigreturn_ldt_stack_segment_faults)
+{
+	struct user_desc desc = {	/* a flat 32-bit data segment, entry 0 */
+		.limit = 0xfffff, .seg_32bit = 1, .limit_in_pages = 1,
+	};
+
+	ASSERT_EQ(0, syscall(SYS_modify_ldt, 1, &desc, sizeof(desc)));
+	frame_cs = 0x33;
+	frame_ss = (8 << 3) | 4 | 3;	/* LDT entry 8: past the one there is */
+	sigreturn_selectors(_metadata);
+	EXPECT_EQ(SIGSEGV, trap_sig) TH_LOG("signal %ld", trap_sig);
+	EXPECT_EQ(13, trap_no);
+	EXPECT_EQ(0, trap_err);
 }
 
 /* ---- software interrupts ------------------------------------------------ */

@@ -109,6 +109,33 @@ bench_smoke() {
 # The kernel's own tools/testing/selftests/x86 programs, each unstamped
 # (ring 3) and stamped (ring 0): a legal program ends the same either way
 # (exit status, and the number of its [OK] and [FAIL] lines).
+#
+# Two cannot, for reasons inherent to CPL 0 (SECURITY.md, "Be told apart
+# from ring 3"); x86_known names, for each, the exit status the stamped
+# copy ends with and the [FAIL] lines it may print that the unstamped one
+# does not.  Such a program passes only if its unstamped copy passes (exit
+# 0, no [FAIL]), the stamped one ends with that status, prints at least one
+# of those lines (a difference that went away is news too) and no other
+# [FAIL] line of its own.
+x86_known() {
+	case $1 in
+	ioperm)	# port I/O at CPL 0 does not consult the I/O bitmap
+		echo 1
+		echo '^\[FAIL\]	outb to 0x80 worked$' ;;
+	sigreturn)
+		# It reads %cs/%ss at CPL 0 (0x10, 0x18), sigreturns to those,
+		# and compares them with what the int3 after a ring 3 return
+		# (its stack pointer is not canonical) reports: 0x33, 0x2b,
+		# and the 32-bit segment 0x23 where it asked for 0x10 + 16.
+		echo 1
+		echo '^\[FAIL\]	HW SS didn.t match saved SS$'
+		echo '^\[FAIL\]	SIGTRAP: ss = 18, frame ss = 2b, ax = 2b$'
+		echo '^\[FAIL\]	CX \(saved SP\) mismatch: requested 0x18; got 0x2b$'
+		echo '^\[FAIL\]	CS mismatch: requested 0x(10|20); got 0x(33|23)$'
+		echo '^\[FAIL\]	SS mismatch: requested 0x18; got 0x2b$' ;;
+	esac
+}
+
 x86_selftests() {
 	list=/kml/x86/list
 	echo "TAP version 13"
@@ -121,11 +148,25 @@ x86_selftests() {
 		ou=$(echo "$u" | grep -c '^\[OK\]') os=$(echo "$s" | grep -c '^\[OK\]')
 		fu=$(echo "$u" | grep -c '^\[FAIL\]') fs=$(echo "$s" | grep -c '^\[FAIL\]')
 		what="exit $ru/$rs, [OK] $ou/$os, [FAIL] $fu/$fs (unstamped/stamped)"
+		echo "$u" > /tmp/x86-unstamped.out
+		known=$(x86_known "$p")
+		if [ -n "$known" ]; then
+			echo "$known" | sed 1d > /tmp/x86-known.re
+			ours=$(echo "$s" | grep '^\[FAIL\]' | grep -vxF -f /tmp/x86-unstamped.out)
+			other=$(echo "$ours" | grep -vE -f /tmp/x86-known.re | sed '/^$/d')
+			if [ "$ru" = 0 ] && [ "$fu" = 0 ] && [ "$rs" = "$(echo "$known" | head -1)" ] &&
+			   [ -n "$ours" ] && [ -z "$other" ]; then
+				echo "ok $t x86 selftest $p differs in ring 0 only as documented: $what"
+				continue
+			fi
+			echo "not ok $t x86 selftest $p differs in ring 0 only as documented: $what"
+			echo "${other:-(no documented difference seen)}" | head -20 | sed 's/^/#   stamped only: /'
+			continue
+		fi
 		if [ "$ru" = "$rs" ] && [ "$ou" = "$os" ] && [ "$fu" = "$fs" ]; then
 			echo "ok $t x86 selftest $p ends the same in ring 0: $what"
 		else
 			echo "not ok $t x86 selftest $p ends the same in ring 0: $what"
-			echo "$u" > /tmp/x86-unstamped.out
 			echo "$s" | grep -vxF -f /tmp/x86-unstamped.out | head -20 |
 				sed 's/^/#   stamped only: /'
 		fi

@@ -54,6 +54,7 @@
 #include <asm/trapnr.h>
 #include <asm/asm-offsets.h>
 #include <asm/percpu.h>
+#include <asm/pgtable_64_types.h>
 #include <asm/smap.h>
 #include <asm/kml.h>
 #include "calling.h"
@@ -197,6 +198,28 @@ SYM_INNER_LABEL(kml_gp_handler_jmp, SYM_L_LOCAL)
 	jmp	kml_int_to_gp
 
 .Lkml_kernel_\@:
+#ifdef CONFIG_X86_ESPFIX64
+	.if KML_HAS_ERR(\vector)
+	/*
+	 * An IRET to a 16-bit (LDT) stack segment leaves from the espfix64
+	 * stack, which is read-only at that address.  Its fault (#GP, #NP,
+	 * #SS) is the only kernel event on such a stack: the CPU, unable to
+	 * push this frame there, would have raised #DF - which
+	 * exc_double_fault() recognizes and turns into the task's #GP, as
+	 * for any task.  Do that: error code 0, as #DF has, and the frame,
+	 * on the KML IST, to the #DF handler (paranoid: it finds GS itself).
+	 */
+	pushq	%rax
+	movq	8+.Lkml_err+KML_RSP(%rsp), %rax
+	sarq	$39, %rax		/* P4D_SHIFT, in 4- and 5-level paging */
+	cmpq	$ESPFIX_PGD_ENTRY, %rax
+	popq	%rax
+	jne	.Lkml_copy_\@
+	movq	$0, (%rsp)
+	jmp	asm_exc_double_fault
+.Lkml_copy_\@:
+	.endif
+#endif
 	/*
 	 * Kernel code was interrupted.  With two scratch registers saved on
 	 * the IST, copy the frame (error code, RIP, CS, EFLAGS, RSP, SS) to
@@ -501,17 +524,22 @@ SYM_INNER_LABEL(kml_fast_return_jmp, SYM_L_GLOBAL)
 .Lkml_slow_flags_\@:
 	movq	PER_CPU_VAR(pcpu_hot + X86_current_task), %r11
 	incq	TASK_kml_syscalls(%r11)
+	movl	$1, %edx		/* why: its EFLAGS */
+	jmp	.Lkml_slow_\@
 .Lkml_slow_entry_\@:
+	xorl	%edx, %edx		/* why: work or number (C tells) */
+.Lkml_slow_\@:
 	/*
 	 * The full path: everything entry_SYSCALL_64 would do after its
-	 * mitigations.  Assumes: interrupts off, pt_regs at RSP, R11 =
-	 * current.  do_syscall_64() returns whether SYSRET would be fine.
+	 * mitigations (kml_syscall_entry_slow() is do_syscall_64() and a
+	 * tracepoint).  Assumes: interrupts off, pt_regs at RSP, R11 =
+	 * current.  Returns whether SYSRET would be fine.
 	 */
 	incq	TASK_kml_slow_syscalls(%r11)
 	UNWIND_HINT_REGS
 	movq	%rsp, %rdi
 	movslq	%eax, %rsi
-	call	do_syscall_64
+	call	kml_syscall_entry_slow
 	jmp	.Lkml_full_return_\@
 
 #ifndef KML_FAST_HOOKS

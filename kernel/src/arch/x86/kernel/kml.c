@@ -57,6 +57,7 @@
 #include <asm/text-patching.h>
 #include <asm/tlbflush.h>
 #include <asm/unistd.h>
+#include <trace/events/kml.h>
 
 DEFINE_PER_CPU(u8, kml_cpu_active);
 DEFINE_STATIC_KEY_FALSE(kml_used);
@@ -128,6 +129,31 @@ static __always_inline bool kml_sysret_ok(struct pt_regs *regs)
 }
 
 /*
+ * The fast path's checks at entry sent this call down the full path, as
+ * from entry_SYSCALL_64 after its mitigations: do_syscall_64().  First the
+ * kml_syscall_full event, if someone listens - and RCU watches: on a CPU
+ * where user context tracking is on (nohz_full), not until
+ * do_syscall_64() says so, so there such calls are counted but not traced.
+ */
+__visible noinstr bool kml_syscall_entry_slow(struct pt_regs *regs, int nr,
+					      bool eflags)
+{
+	unsigned long work = READ_ONCE(current_thread_info()->syscall_work);
+
+	if (trace_kml_syscall_full_enabled() && rcu_is_watching()) {
+		instrumentation_begin();
+		if (eflags)
+			trace_kml_syscall_full(nr, KML_FULL_EFLAGS, regs->flags);
+		else if (work & KML_SLOW_SYSCALL_WORK)
+			trace_kml_syscall_full(nr, KML_FULL_WORK, work);
+		else
+			trace_kml_syscall_full(nr, KML_FULL_NR, regs->orig_ax);
+		instrumentation_end();
+	}
+	return do_syscall_64(regs, nr);
+}
+
+/*
  * The fast path found exit work pending, or pt_regs rewritten: leave the
  * way do_syscall_64() does, through syscall_exit_to_user_mode().  Called
  * with interrupts off and the result in regs->ax; returns with them off,
@@ -138,6 +164,8 @@ __visible noinstr bool kml_syscall_exit_slow(struct pt_regs *regs)
 	struct thread_info *ti = current_thread_info();
 
 	instrumentation_begin();
+	trace_kml_syscall_full(regs->orig_ax, KML_FULL_EXIT,
+			       READ_ONCE(ti->flags));
 	/* Not after an exec, which started the counts again. */
 	if (ti->kml_syscalls)
 		ti->kml_slow_syscalls++;

@@ -180,6 +180,7 @@ long __x64_sys_execveat(const struct pt_regs *regs);
 long __x64_sys_uretprobe(const struct pt_regs *regs);
 
 /* Called by entry_64_kml.S */
+bool kml_syscall_entry_slow(struct pt_regs *regs, int nr, bool eflags);
 bool kml_syscall_exit_slow(struct pt_regs *regs);
 void kml_fast_enter(struct pt_regs *regs);
 bool kml_fast_exit(struct pt_regs *regs);
