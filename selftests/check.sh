@@ -10,6 +10,7 @@
 #   host-config, host-package, host-pkcs11
 #                    the KML config for a real machine, the kml-tools .deb,
 #                    kml-stamp --key pkcs11:
+#   host-headers     make headers_install of the KML kernel
 #   guest-*          the suites run inside the QEMU guest (selftests/guest)
 #   guest-kernel     the guest booted, powered off in time, and its console
 #                    shows no oops, BUG, WARNING or panic
@@ -75,6 +76,11 @@ for s in host-config package pkcs11; do
 	"$top/selftests/host/test-$s.sh" > "$LOGS/host-$s.tap" 2> "$LOGS/host-$s.err"
 	taps+=("$LOGS/host-$s.tap")
 done
+
+# The KML kernel's UAPI headers install cleanly (no CONFIG_* test, no KML).
+echo "== host: headers_install"
+"$top/selftests/host/test-headers.sh" "$B/linux" "$B/kobj" > "$LOGS/host-headers.tap" 2> "$LOGS/host-headers.err"
+taps+=("$LOGS/host-headers.tap")
 
 # boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
 # the test initramfs ($INITRD, default build/initramfs.cpio.gz) on SMP CPUs (2)

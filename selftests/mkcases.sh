@@ -72,15 +72,6 @@ cp "$SELFTESTS/kml_fastpath_test" "$out/kml_fastpath_test.unstamped"
 stamped_priv "$SELFTESTS/kml_boundary_test" kml_boundary_test
 cp "$SELFTESTS/kml_boundary_test" "$out/kml_boundary_test.unstamped"
 
-# The kernel's own x86 selftests, each unstamped and stamped
-# (run-tests.sh: x86_selftests).
-mkdir -p "$out/x86"
-cp "$SELFTESTS/x86/list" "$out/x86/"
-while read -r p; do
-	cp "$SELFTESTS/x86/$p" "$out/x86/$p.unstamped"
-	# (several execute cli, in/out, iret... as test subjects)
-	stamped_priv "$SELFTESTS/x86/$p" "x86/$p"
-done < "$SELFTESTS/x86/list"
 # Built from the kml-tools package with pkg-config and stamped by its
 # kml-stamp (the Makefile): the guest suite "pkg".
 cp "$SELFTESTS/kml-pkg-probe" "$SELFTESTS/kml-pkg-probe.unstamped" "$out/"

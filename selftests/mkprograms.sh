@@ -5,15 +5,16 @@
 # NAME, the same file given a note and stamped with kml-stamp --add-note
 # --key (on the host: the guest holds no key).  stress-ng for the
 # "stress-ng" suite (bad-input stressors) and make bench; coreutils' dd and
-# sqlite3 for make bench; kml_time, the bench's timer.  tools/mk-initramfs.sh
+# sqlite3 for make bench; kml_time, the bench's timer; and the kernel's x86
+# selftests.  tools/mk-initramfs.sh
 # --extra packs them with the libraries each needs into an archive that the
 # Makefile appends to the test image (build/initramfs-full.cpio.gz): with
 # stress-ng's 40 MB the guests booted with 256 MB would not have room.
 #
-# Environment: STAMP (kml-stamp), KEY, SAMPLES.
+# Environment: STAMP (kml-stamp), KEY, SAMPLES, SELFTESTS.
 set -euo pipefail
 out=$1
-: "${STAMP:?}" "${KEY:?}" "${SAMPLES:?}"
+: "${STAMP:?}" "${KEY:?}" "${SAMPLES:?}" "${SELFTESTS:?}"
 rm -rf "$out"
 mkdir -p "$out"
 for p in /bin/dd /usr/bin/sqlite3 /usr/bin/stress-ng; do
@@ -27,5 +28,17 @@ for p in /bin/dd /usr/bin/sqlite3 /usr/bin/stress-ng; do
 	"$STAMP" --add-note --key "$KEY" $priv "$out/${p##*/}" >/dev/null 2>"$out/.stamp.err" ||
 		{ cat "$out/.stamp.err" >&2; exit 1; }
 done
+
+# The kernel's own x86 selftests (20 programs, 30 MB with debug info), each
+# unstamped and stamped (run-tests.sh: x86_selftests); several execute cli,
+# in/out, iret... as test subjects, hence --allow-privileged.
+mkdir -p "$out/x86"
+cp "$SELFTESTS/x86/list" "$out/x86/"
+while read -r p; do
+	cp "$SELFTESTS/x86/$p" "$out/x86/$p.unstamped"
+	cp "$SELFTESTS/x86/$p" "$out/x86/$p"
+	"$STAMP" --key "$KEY" --allow-privileged "$out/x86/$p" >/dev/null 2>"$out/.stamp.err" ||
+		{ cat "$out/.stamp.err" >&2; exit 1; }
+done < "$SELFTESTS/x86/list"
 rm -f "$out/.stamp.err"
 cp "$SAMPLES/kml_time" "$out/"

@@ -8,6 +8,7 @@
  * kernel bug.  The reader callback additionally asserts the walker's own
  * promise: it never asks for bytes outside the file.
  */
+#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    KML_DESC_SIZE > size - ni.desc_off)
 			abort();	/* "found" must mean "readable" */
 		memcpy(&d, data + ni.desc_off, sizeof(d));
-		if (kml_check_desc(&d, &why) == 1)
-			kml_signed_data_init(&sd, size, ni.desc_off, d.sig);
+		if (kml_check_desc(&d, &why) == 1) {
+			__u32 n = kml_signed_data_init(&sd, le16toh(d.version),
+						       kml_stamp_flags(&d), size,
+						       ni.desc_off, d.sig);
+
+			/* a well-formed stamp signs one of the two layouts */
+			if (n != KML_SIGNED_SIZE && n != KML_SIGNED_SIZE_V1)
+				abort();
+		}
 	}
 	return 0;
 }

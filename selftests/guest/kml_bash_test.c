@@ -226,7 +226,7 @@ TEST_F(bash, prompt_comes_from_a_ring0_shell)
 
 TEST_F(bash, grep_kml_in_its_own_status_says_1)
 {
-	char *out = type_line(&self->t, "grep Kml /proc/$$/status");
+	char *out = type_line(&self->t, "grep '^Kml:' /proc/$$/status");
 
 	ASSERT_NE(NULL, out);
 	EXPECT_STREQ("Kml:\t1\n", out);
@@ -286,7 +286,7 @@ TEST_F(bash, ctrl_c_stops_a_loop_of_the_shell_itself)
 	ASSERT_GE(p, 0) {
 		TH_LOG("no prompt after Ctrl-C; the terminal says: %s", self->t.buf + mark);
 	}
-	out = type_line(&self->t, "echo status=$?; grep Kml /proc/$$/status");
+	out = type_line(&self->t, "echo status=$?; grep '^Kml:' /proc/$$/status");
 	ASSERT_NE(NULL, out);
 	EXPECT_STREQ("status=130\nKml:\t1\n", out);
 	free(out);

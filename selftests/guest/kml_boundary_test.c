@@ -309,6 +309,52 @@ TEST(sigreturn_ldt_stack_segment_faults)
 	EXPECT_EQ(0, trap_err);
 }
 
+/*
+ * A sigreturn to the 32-bit user code segment (0x23): ring 3 runs the
+ * 32-bit code there; so must a ring-0 process (it returns in ring 3 for
+ * that frame), not carry on in 64-bit mode at CPL 0.  The code is an
+ * int3: SIGTRAP, with CS 0x23 in the frame, in both.
+ */
+static unsigned long compat_ip;
+
+static void load_compat(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	unsigned short *sel = csgsfs(uc);
+
+	memcpy(saved_gregs, uc->uc_mcontext.gregs, sizeof(saved_gregs));
+	sel[0] = 0x23;
+	sel[3] = 0x2b;
+	uc->uc_mcontext.gregs[REG_RIP] = compat_ip;
+}
+
+TEST(sigreturn_to_32bit_code_segment)
+{
+	stack_t st = { .ss_sp = malloc(SIGSTKSZ), .ss_size = SIGSTKSZ };
+	struct sigaction sa = { .sa_sigaction = load_compat, .sa_flags = SA_SIGINFO };
+	unsigned char *p = mmap((void *)0x20000000, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(NULL, st.ss_sp);
+	p[0] = 0xcc;			/* int3, the same in 32-bit mode */
+	compat_ip = (unsigned long)p;
+	ASSERT_EQ(0, sigaltstack(&st, NULL));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sa.sa_sigaction = back_from_trap;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	ASSERT_EQ(0, sigaction(SIGTRAP, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
+	trap_sig = 0;
+	raise(SIGUSR1);
+	signal(SIGTRAP, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	EXPECT_EQ(SIGTRAP, trap_sig) TH_LOG("signal %ld", trap_sig);
+	EXPECT_EQ(3, trap_no);
+	EXPECT_EQ(0x23, trap_cs);
+	munmap(p, 4096);
+}
+
 /* ---- software interrupts ------------------------------------------------ */
 
 static sigjmp_buf jb;

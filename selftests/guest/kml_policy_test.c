@@ -932,6 +932,28 @@ static void test_sysctl(void)
 	tap(probe_demoted(&user, PROBE, "kernel.kml.allow"),
 	    "sysctl: allow 1 (root only): uid 1000 runs the stamped probe in ring 3; logged \"kernel.kml.allow\"");
 
+	/*
+	 * The policy is asked before the stamp is verified: a caller it
+	 * sends to ring 3 never makes the kernel hash the file or parse its
+	 * PKCS#7, so a forged stamp (bad-modified: its signature does not
+	 * match) runs for uid 1000 as an ordinary program, while root, who
+	 * could get ring 0, is refused.
+	 */
+	{
+		char out[512];
+		int st, e, fd = kmsg_open();
+
+		st = run(&user, "/kml/bad-modified", NULL, out, sizeof(out), &e);
+		ok = !e && exited_ok(st) && strstr(out, "running in ring 3, Kml: 0") &&
+		     kmsg_find(fd, "stamp not checked", "kernel.kml.allow", "/kml/bad-modified");
+		if (!ok)
+			show_output("uid 1000", out);
+		tap(ok, "sysctl: allow 1: uid 1000 runs a forged stamp in ring 3, unverified (\"stamp not checked\" logged)");
+		st = run(&root, "/kml/bad-modified", NULL, out, sizeof(out), &e);
+		tap(e == EPERM, "sysctl: allow 1: root, who could get ring 0, is refused the same file with EPERM (got %s)",
+		    e ? strerror(e) : "no error");
+	}
+
 	/* allow 2: root and the members of kernel.kml.group */
 	set_sysctl("allow", "2\n");
 	set_sysctl("group", "1000\n");

@@ -139,6 +139,11 @@ x86_known() {
 x86_selftests() {
 	list=/kml/x86/list
 	echo "TAP version 13"
+	if [ ! -f $list ]; then
+		echo "1..1"
+		echo "not ok 1 no x86 selftests in this image (they are in build/initramfs-full.cpio.gz)"
+		return
+	fi
 	echo "1..$(wc -l < $list)"
 	t=0
 	while read -r p; do
