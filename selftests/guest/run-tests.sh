@@ -29,7 +29,7 @@ guest_env() {
 # A CONFIG_KML=n kernel from the same patched tree: no trace of KML.
 nokml() {
 	echo "TAP version 13"
-	echo "1..3"
+	echo "1..5"
 	grep -q '^Kml:' /proc/self/status && echo "not ok 1 no Kml: line in /proc/self/status" \
 		|| echo "ok 1 no Kml: line in /proc/self/status"
 	out=$(/kml/hello-static 2>&1)
@@ -38,6 +38,18 @@ nokml() {
 	out=$(/kml/bad-modified 2>&1)
 	case "$out" in *"Kml: -1"*) echo "ok 3 a forged stamp is not looked at" ;;
 		*) echo "not ok 3 a forged stamp is not looked at: $out" ;; esac
+	# kmlsnoop and kmltop start, say that KML is absent, and exit 1.
+	t=3
+	for tool in kmlsnoop kmltop; do
+		t=$((t + 1))
+		out=$(timeout 60 /kml/$tool -j 2>&1); rc=$?
+		if [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+			echo "$out" | grep -q "^$tool: KML is not in this kernel"; then
+			echo "ok $t $tool says KML is absent and exits 1: $out"
+		else
+			echo "not ok $t $tool says KML is absent and exits 1 (exit $rc): $out"
+		fi
+	done
 }
 
 # The seed's two examples, from the shell as a user would run them.
@@ -345,6 +357,8 @@ cpu1)
 	# Stamps made with kml-stamp --allow-privileged: logged, and
 	# kernel.kml.privileged=0 runs them in ring 3.
 	suite privileged /kml/kml_privileged_test
+	# kmlsnoop and kmltop (BPF on the KML tracepoints and counters).
+	suite observe /kml/kml_observe_test
 	# It revokes a stamp for the rest of this boot (nothing after it uses
 	# that file).
 	suite policy /kml/kml_policy_test
