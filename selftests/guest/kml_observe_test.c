@@ -685,9 +685,10 @@ TEST_F_TIMEOUT(observe, top_text, 180)
 {
 	char pidarg[16], line[8192], want[64];
 	char *argv[] = { (char *)prog("kmltop"), "-p", pidarg, "-i", "0.5", "-n", "1", NULL };
+	double calls, fast, full, pct;
 	struct tool t;
 	pid_t loop;
-	int st;
+	int st, pid, thr;
 
 	loop = start_loop(prog("kml_bench"));
 	ASSERT_LT(0, loop);
@@ -707,6 +708,12 @@ TEST_F_TIMEOUT(observe, top_text, 180)
 	nth_line(t.obuf, 3, line, sizeof(line));
 	snprintf(want, sizeof(want), "%7d kml_bench ", loop);
 	EXPECT_EQ(0, strncmp(line, want, strlen(want))) TH_LOG("%s", line);
+	/* PID COMM THR CALLS/s FAST/s FULL/s FAST%: the loop is fast */
+	ASSERT_EQ(7, sscanf(line, "%d %63s %d %lf %lf %lf %lf", &pid, want, &thr,
+			    &calls, &fast, &full, &pct)) TH_LOG("%s", line);
+	EXPECT_LT(1000, calls);
+	EXPECT_LE(0.99 * calls, fast);
+	EXPECT_LE(99.0, pct);
 }
 
 /* Bad options: exit 2 and one line, before anything is loaded. */
