@@ -6,6 +6,9 @@
  *     (or has KML system-call counts since its exec), read with read(2)
  *     from an iterator fd: the per-task counters thread_info.kml_syscalls
  *     and .kml_slow_syscalls, which the fast path keeps for every call.
+ *   tp_btf/sched_process_exit: the same record, final, for a KML task
+ *     that exits (kept by tid in the exited map until kmltop reads it), so
+ *     that a thread or process that ends between two reports still counts.
  *   tp_btf/kml_syscall_full: every system call that took the full path,
  *     counted per (tgid, why) in the reasons hash map.
  *
@@ -43,26 +46,56 @@ struct {
 	__type(value, struct kml_reason_val);
 } reasons SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);		/* tid */
+	__type(value, struct kml_task_rec);
+} exited SEC(".maps");
+
+/* Exits whose counts did not fit in the exited map. */
+__u64 lost_exits;
+
+/* @task's KML counts into @r; false if it is no KML task (or filtered). */
+static __always_inline bool task_rec(struct task_struct *task,
+				     struct kml_task_rec *r)
+{
+	struct task_struct___kml *t = (void *)task;
+
+	r->tgid = BPF_CORE_READ(task, tgid);
+	if (targ_tgid && r->tgid != targ_tgid)
+		return false;
+	r->calls = BPF_CORE_READ(t, thread_info.kml_syscalls);
+	r->full = BPF_CORE_READ(t, thread_info.kml_slow_syscalls);
+	r->kml = (BPF_CORE_READ(t, thread_info.flags) >> KML_TIF_KML) & 1;
+	if (!r->kml && !r->calls)
+		return false;
+	r->tid = BPF_CORE_READ(task, pid);
+	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
+	return true;
+}
+
 SEC("iter/task")
 int kml_tasks(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct task_struct___kml *t = (void *)task;
 	struct kml_task_rec r = {};
 
-	if (!task)
+	if (task && task_rec(task, &r))
+		bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kml_exit)
+{
+	struct kml_task_rec r = {};
+
+	if (!task_rec(bpf_get_current_task_btf(), &r))
 		return 0;
-	r.tgid = BPF_CORE_READ(task, tgid);
-	if (targ_tgid && r.tgid != targ_tgid)
-		return 0;
-	r.calls = BPF_CORE_READ(t, thread_info.kml_syscalls);
-	r.full = BPF_CORE_READ(t, thread_info.kml_slow_syscalls);
-	r.kml = (BPF_CORE_READ(t, thread_info.flags) >> KML_TIF_KML) & 1;
-	if (!r.kml && !r.calls)
-		return 0;
-	r.tid = BPF_CORE_READ(task, pid);
-	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
-	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	r.exited = 1;
+	if (bpf_map_update_elem(&exited, &r.tid, &r, BPF_ANY))
+		__sync_fetch_and_add(&lost_exits, 1);
 	return 0;
 }
 

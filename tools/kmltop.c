@@ -109,7 +109,7 @@ struct proc {
 	char comm[KML_COMM_LEN];
 	bool have_leader;
 	bool ring0;
-	unsigned int threads;
+	unsigned int threads, live;
 	__u64 calls, full;
 	__u64 why[KML_FULL_NWHY];
 	__u64 detail[KML_FULL_NWHY];
@@ -214,6 +214,53 @@ static int read_reasons(struct kmltop_bpf *skel, struct snap *s)
 	return 0;
 }
 
+/*
+ * The final counts of KML threads that exited since the last snapshot (the
+ * exit hook's map, emptied here), added unless the iterator still saw the
+ * thread (a zombie has its counts too).
+ */
+static int read_exited(struct kmltop_bpf *skel, struct snap *s)
+{
+	int fd = bpf_map__fd(skel->maps.exited);
+	__u32 key, next, *pk = NULL, *keys = NULL, *nk;
+	size_t n = 0, cap = 0, i, have = s->ntask;
+	struct kml_task_rec r, *nt;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(fd, pk, &next)) {
+		key = next;
+		pk = &key;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk) {
+				err = -ENOMEM;
+				goto out;
+			}
+			keys = nk;
+		}
+		keys[n++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], &r))
+			continue;
+		bpf_map_delete_elem(fd, &keys[i]);
+		if (bsearch(&r, s->task, have, sizeof(*s->task), cmp_tid))
+			continue;
+		nt = realloc(s->task, (s->ntask + 1) * sizeof(*s->task));
+		if (!nt) {
+			err = -ENOMEM;
+			goto out;
+		}
+		s->task = nt;
+		s->task[s->ntask++] = r;
+	}
+	qsort(s->task, s->ntask, sizeof(*s->task), cmp_tid);
+out:
+	free(keys);
+	return err;
+}
+
 static int take_snap(struct kmltop_bpf *skel, struct snap *s)
 {
 	int err;
@@ -221,6 +268,8 @@ static int take_snap(struct kmltop_bpf *skel, struct snap *s)
 	memset(s, 0, sizeof(*s));
 	s->ns = now_ns();
 	err = read_tasks(skel, s);
+	if (!err)
+		err = read_exited(skel, s);
 	if (!err)
 		err = read_reasons(skel, s);
 	if (err)
@@ -350,8 +399,9 @@ static void report(const struct snap *prev, const struct snap *cur)
 			p->comm[KML_COMM_LEN - 1] = '\0';
 			p->have_leader = t->tid == t->tgid;
 		}
-		p->ring0 |= t->kml;
+		p->ring0 |= t->kml && !t->exited;
 		p->threads++;
+		p->live += !t->exited;
 		p->calls += dc;
 		p->full += df > dc ? dc : df;
 	}
@@ -390,8 +440,8 @@ static void report(const struct snap *prev, const struct snap *cur)
 			printf("{\"time\":\"%s\",\"interval\":%.3f,\"pid\":%u,\"comm\":",
 			       tbuf, secs, p->tgid);
 			kml_json_str(stdout, p->comm);
-			printf(",\"threads\":%u,\"ring0\":%s,\"calls\":%llu,\"fast\":%llu,\"full\":%llu,",
-			       p->threads, p->ring0 ? "true" : "false",
+			printf(",\"threads\":%u,\"exited\":%s,\"ring0\":%s,\"calls\":%llu,\"fast\":%llu,\"full\":%llu,",
+			       p->threads, p->live ? "false" : "true", p->ring0 ? "true" : "false",
 			       (unsigned long long)p->calls, (unsigned long long)fast,
 			       (unsigned long long)p->full);
 			printf("\"calls_per_sec\":%.1f,\"fast_per_sec\":%.1f,\"full_per_sec\":%.1f,\"fast_pct\":",
@@ -442,6 +492,8 @@ static void report(const struct snap *prev, const struct snap *cur)
 				printf(")");
 			}
 		}
+		if (!p->live)
+			printf(" (exited)");
 		putchar('\n');
 	}
 	free(procs);
@@ -577,6 +629,8 @@ int main(int argc, char **argv)
 		kml_bpf_fail("read the task iterator", err);
 		goto out;
 	}
+	kml_err("tracing KML system calls%s, a report every %g s (Ctrl-C ends)",
+		opt.pid ? " of one process" : "", opt.interval);
 	while (!exiting && (!opt.count || done < opt.count)) {
 		bool gone;
 
@@ -599,6 +653,9 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	if (skel->bss->lost_exits)
+		kml_err("the final counts of %llu exited threads were lost (map full)",
+			(unsigned long long)skel->bss->lost_exits);
 	ret = 0;
 out:
 	snap_free(&prev);

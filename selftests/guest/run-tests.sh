@@ -288,6 +288,45 @@ kmloff() {
 		|| echo "not ok 5 the kernel log says KML is off (no 'kml: ... off' line)"
 }
 
+# Kernel text patched (static keys: int3, then the new bytes) while a
+# ring-0 program runs: per cycle a fresh getppid loop with the raw_syscalls
+# tracepoint on, then kmltop attached and detached (the kml_syscall_full
+# key), or the sys_exit event toggled; kmlcycles (50) cycles each, the
+# stamped loop, then the unstamped copy (the control).  A kernel that
+# mishandles the patching int3 oopses (oops=panic: the suite never ends).
+# Not part of make check: run it with "kmltests=textpoke" (selftests/README.md,
+# "Known kernel crash").
+textpoke() {
+	n=${kmlcycles:-50}
+	T=/sys/kernel/tracing/events/raw_syscalls
+	[ -d $T ] || mount -t tracefs tracefs /sys/kernel/tracing
+	echo "TAP version 13"
+	echo "1..4"
+	t=0
+	for v in stamped unstamped; do
+		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
+		for how in kmltop sys_exit; do
+			t=$((t + 1)) i=0
+			while [ $i -lt $n ]; do
+				echo 1 > $T/sys_enter/enable
+				$f --loop syscall 1000000000 & p=$!
+				sleep 0.1
+				if [ $how = kmltop ]; then
+					/kml/kmltop -j -n 1 -i 0.2 -p $p > /dev/null 2>&1
+				else
+					echo 1 > $T/sys_exit/enable
+					sleep 0.2
+					echo 0 > $T/sys_exit/enable
+				fi
+				kill -9 $p; wait $p 2>/dev/null
+				echo 0 > $T/sys_enter/enable
+				i=$((i + 1))
+			done
+			echo "ok $t $v loop: $n cycles of $how attach/detach while it runs, no crash"
+		done
+	done
+}
+
 case "${kmltests:-}" in
 census)
 	# tools/kml-census traces one getppid of each loop through QEMU's gdb
@@ -319,6 +358,9 @@ nokml)
 	;;
 kmloff)
 	suite kmloff kmloff
+	;;
+textpoke)
+	suite textpoke textpoke
 	;;
 cpu1)
 	# One CPU: the spinning ring-0 loop must not starve this shell.
