@@ -2,6 +2,7 @@
 #
 # Everything is built under build/ (git-ignored).  Targets:
 #   deps kernel tools samples selftests initramfs run shell check bench fuzz
+#   bpf-tools
 #   checkpatch kernel-tree kernel-refresh clean distclean help
 SHELL := /bin/bash
 .SUFFIXES:
@@ -509,6 +510,7 @@ clean:
 		$(KOBJ_DEBTEST)
 	rm -rf $(TOOLS) $(BUILD)/tools-asan $(SAMPLES) $(SELFTESTS) $(GUEST) $(BUILD)/guest-programs \
 		$(INITRAMFS) $(INITRAMFS_FULL) $(BUILD)/initramfs-programs.cpio.gz $(LOGS) $(BUILD)/fuzz
+	rm -rf $(BPFOBJ)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:
