@@ -58,7 +58,7 @@ struct kml_task_rec {
 	__u64 calls;			/* thread_info.kml_syscalls */
 	__u64 full;			/* thread_info.kml_slow_syscalls */
 	__u32 kml;			/* TIF_KML: runs in ring 0 now */
-	__u32 exited;			/* from the exit hook: final counts */
+	__u32 exited;			/* final counts: exit hook, or a zombie */
 	char comm[KML_COMM_LEN];
 };
 

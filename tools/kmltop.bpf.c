@@ -71,6 +71,7 @@ static __always_inline bool task_rec(struct task_struct *task,
 	if (!r->kml && !r->calls)
 		return false;
 	r->tid = BPF_CORE_READ(task, pid);
+	r->exited = BPF_CORE_READ(task, exit_state) != 0;	/* a zombie */
 	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);
 	return true;
 }

@@ -368,13 +368,18 @@ static int reason_order(const struct proc *p, int *order)
 	return n;
 }
 
-static void report(const struct snap *prev, const struct snap *cur)
+/*
+ * Prints one report; returns the live threads of process -p PID, or -1 if
+ * it is not in the report.
+ */
+static int report(const struct snap *prev, const struct snap *cur)
 {
 	double secs = (cur->ns - prev->ns) / 1e9;
 	struct proc *procs = NULL, *p;
 	size_t nproc = 0, cap = 0, i;
 	const struct kml_task_rec *t, *o;
 	int order[KML_FULL_NWHY], n, k;
+	int live = -1;
 	char tbuf[64];
 
 	for (i = 0; i < cur->ntask; i++) {
@@ -434,6 +439,8 @@ static void report(const struct snap *prev, const struct snap *cur)
 		__u64 fast;
 
 		p = &procs[i];
+		if (p->tgid == opt.pid)
+			live = p->live;
 		fast = p->calls - p->full;
 		n = reason_order(p, order);
 		if (opt.json) {
@@ -497,6 +504,7 @@ static void report(const struct snap *prev, const struct snap *cur)
 		putchar('\n');
 	}
 	free(procs);
+	return live;
 }
 
 /* Forget the reasons of processes that are gone (the map is LRU anyway). */
@@ -643,7 +651,9 @@ int main(int argc, char **argv)
 			kml_bpf_fail("read the task iterator", err);
 			goto out;
 		}
-		report(&prev, &cur);
+		/* -p: gone, or all its threads have ended (a zombie) */
+		if (report(&prev, &cur) == 0)
+			gone = true;
 		prune_reasons(skel, &cur);
 		snap_free(&prev);
 		prev = cur;
