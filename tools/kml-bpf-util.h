@@ -31,12 +31,10 @@ void kml_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct btf *kml_check_kernel(const char *const *tps, int ntps, bool counters);
 
 /*
- * libbpf's messages (the verifier's log among them) go to a buffer,
- * printed only with -v: kml_libbpf_log(1) at start-up shows them as they
- * come; kml_libbpf_log(0) keeps them for kml_libbpf_dump().
+ * libbpf's messages (the verifier's log among them) only with -v: 0 none,
+ * 1 its warnings and information, 2 its debug messages too.
  */
 void kml_libbpf_log(int verbose);
-void kml_libbpf_dump(void);
 
 /* The one-line error for a failed open/load/attach of @what. */
 void kml_bpf_fail(const char *what, int err);
