@@ -2,6 +2,7 @@
 #
 # Everything is built under build/ (git-ignored).  Targets:
 #   deps kernel tools samples selftests initramfs run shell check bench fuzz
+#   bpf-tools
 #   checkpatch kernel-tree kernel-refresh clean distclean help
 SHELL := /bin/bash
 .SUFFIXES:
@@ -166,6 +167,62 @@ $(STAMP_ASAN): $(STAMP_DEPS)
 	$(HOSTCC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		-fno-sanitize-recover=all $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto -lcapstone
 
+# ---- BPF tools: kmlsnoop, kmltop ---------------------------------------------
+# Laid out as libbpf-bootstrap does: a .bpf.c beside its loader, the
+# skeleton made by bpftool gen skeleton, vmlinux.h dumped from the kernel's
+# BTF (made here, never committed), libbpf.a from libbpf-dev linked
+# statically with libelf and zlib: the guest needs nothing else.  VMLINUX:
+# the kernel whose BTF gives vmlinux.h (any kernel with BTF will do: the
+# KML fields are read through CO-RE and looked for at run time).
+VMLINUX    ?= $(KOBJ)/vmlinux
+BPFTOOL    ?= $(or $(shell PATH=$$PATH:/usr/sbin:/sbin command -v bpftool),bpftool)
+BPFOBJ     := $(BUILD)/bpf
+BPF_TOOLS  := $(TOOLS)/kmlsnoop $(TOOLS)/kmltop
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3 -Wall -Werror
+BPF_LIBS   := -static -l:libbpf.a -l:libelf.a -l:libz.a
+
+bpf-tools: $(BPF_TOOLS)
+
+$(VMLINUX):
+	@echo "bpf-tools: $@ missing: build the kernel (make kernel) or pass VMLINUX=path/to/vmlinux" >&2
+	@exit 1
+
+# Which vmlinux vmlinux.h came from: another VMLINUX= remakes it.
+$(BPFOBJ)/vmlinux.path: FORCE
+	@mkdir -p $(@D)
+	@echo "$(abspath $(VMLINUX))" | cmp -s - $@ || echo "$(abspath $(VMLINUX))" > $@
+
+$(BPFOBJ)/vmlinux.h: $(VMLINUX) $(BPFOBJ)/vmlinux.path
+	@echo "  BTF     $@ (from $<)"
+	@$(BPFTOOL) btf dump file $< format c > $@.tmp || { rm -f $@.tmp; \
+		echo "bpf-tools: no BTF in $< (CONFIG_DEBUG_INFO_BTF=y needed; bpftool: $(BPFTOOL))" >&2; exit 1; }
+	@mv $@.tmp $@
+
+$(BPFOBJ)/%.bpf.o: tools/%.bpf.c tools/kml-bpf.h $(BPFOBJ)/vmlinux.h
+	@echo "  BPF     $@"
+	@clang $(BPF_CFLAGS) -I$(BPFOBJ) -Itools -c $< -o $(@:.bpf.o=.tmp.bpf.o)
+	@$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
+	@rm -f $(@:.bpf.o=.tmp.bpf.o)
+
+$(BPFOBJ)/%.skel.h: $(BPFOBJ)/%.bpf.o
+	@$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(BPFOBJ)/kml-bpf-util.o: tools/kml-bpf-util.c tools/kml-bpf-util.h
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BPFOBJ)/kmlsnoop.o $(BPFOBJ)/kmltop.o: $(BPFOBJ)/%.o: tools/%.c $(BPFOBJ)/%.skel.h \
+		tools/kml-bpf.h tools/kml-bpf-util.h
+	$(HOSTCC) $(CFLAGS) $(WARN) -I$(BPFOBJ) -Itools -c -o $@ $<
+
+$(BPF_TOOLS): $(TOOLS)/%: $(BPFOBJ)/%.o $(BPFOBJ)/kml-bpf-util.o
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
+
+.PHONY: bpf-tools FORCE
+.SECONDARY: $(BPF_TOOLS:$(TOOLS)/%=$(BPFOBJ)/%.bpf.o) $(BPF_TOOLS:$(TOOLS)/%=$(BPFOBJ)/%.skel.h)
+FORCE:
+
 # kml.ld is committed (users link with it directly) but generated from
 # kml.ld.S + kml_note.h; `make check` verifies the committed copy.
 elfnote/kml.ld: elfnote/kml.ld.S elfnote/kml_note.h elfnote/gen-kml-ld.sh
@@ -282,7 +339,8 @@ SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_policy_test $(SELFTESTS)/kml-preload.so $(SELFTESTS)/kml-big \
 	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test $(SELFTESTS)/x86/list \
 	$(SELFTESTS)/kml_boundary_test $(SELFTESTS)/kml-pkg-probe \
-	$(SELFTESTS)/kml-privinsn $(SELFTESTS)/kml_privileged_test $(SELFTESTS)/kml_bash_test
+	$(SELFTESTS)/kml-privinsn $(SELFTESTS)/kml_privileged_test $(SELFTESTS)/kml_bash_test \
+	$(SELFTESTS)/kml_observe_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -350,6 +408,11 @@ $(SELFTESTS)/kml-privinsn: selftests/guest/kml_privinsn.c selftests/guest/kml_st
 $(SELFTESTS)/kml_bash_test: selftests/guest/kml_bash_test.c | kernel-tree
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
+# kmlsnoop and kmltop checked against what the kernel decided (guest
+# suite "observe"; the tools themselves: bpf-tools).
+$(SELFTESTS)/kml_observe_test: selftests/guest/kml_observe_test.c | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
 $(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<
@@ -368,10 +431,10 @@ initramfs: $(INITRAMFS) $(INITRAMFS_FULL)
 
 $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
 		selftests/mkcases.sh selftests/guest/init selftests/guest/run-tests.sh \
-		$(wildcard selftests/fuzz-corpus/*) tools/mk-initramfs.sh
+		$(wildcard selftests/fuzz-corpus/*) tools/mk-initramfs.sh $(BPF_TOOLS)
 	@echo "  GUEST   $@"
 	@STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
-		SELFTESTS=$(SELFTESTS) selftests/mkcases.sh $(GUEST)/kml
+		SELFTESTS=$(SELFTESTS) BPF_TOOLS="$(BPF_TOOLS)" selftests/mkcases.sh $(GUEST)/kml
 	@tools/mk-initramfs.sh $(GUEST) $@
 
 $(INITRAMFS_FULL): $(INITRAMFS) $(SAMPLES)/kml_time $(SELFTESTS)/x86/list $(STAMP) \
@@ -451,6 +514,7 @@ clean:
 		$(KOBJ_DEBTEST)
 	rm -rf $(TOOLS) $(BUILD)/tools-asan $(SAMPLES) $(SELFTESTS) $(GUEST) $(BUILD)/guest-programs \
 		$(INITRAMFS) $(INITRAMFS_FULL) $(BUILD)/initramfs-programs.cpio.gz $(LOGS) $(BUILD)/fuzz
+	rm -rf $(BPFOBJ)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:

@@ -7,7 +7,8 @@
 # one check it names.  OUTDIR/cases lists what the guest expects of each file
 # (format: selftests/guest/kml_exec_test.c).
 #
-# Environment: STAMP (kml-stamp), KEY, UNTRUSTED_KEY, SAMPLES, SELFTESTS.
+# Environment: STAMP (kml-stamp), KEY, UNTRUSTED_KEY, SAMPLES, SELFTESTS;
+# BPF_TOOLS (optional: the kmlsnoop and kmltop binaries to copy).
 set -euo pipefail
 out=$1
 : "${STAMP:?}" "${KEY:?}" "${UNTRUSTED_KEY:?}" "${SAMPLES:?}" "${SELFTESTS:?}"
@@ -84,6 +85,13 @@ cp "$SELFTESTS/kml-pkg-probe" "$SELFTESTS/kml-pkg-probe.unstamped" "$out/"
 cp /bin/bash "$out/bash-stamped"
 "$STAMP" --add-note --key "$KEY" "$out/bash-stamped" >/dev/null
 cp "$SELFTESTS/kml_bash_test" "$out/"
+
+# kmlsnoop and kmltop (make bpf-tools; static, unstamped: they run in ring
+# 3) and their guest suite "observe" (selftests/guest/kml_observe_test.c).
+for t in ${BPF_TOOLS:-}; do
+	cp "$t" "$out/"
+done
+cp "$SELFTESTS/kml_observe_test" "$out/"
 
 # The trust-policy suite (selftests/guest/kml_policy_test.c): its driver
 # (unstamped), the object it preloads, a > 2 MB program for exec timing.

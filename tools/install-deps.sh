@@ -24,6 +24,7 @@ pkgs=(
 	pkgconf							# the guest's pkg-config-built program
 	sqlite3 stress-ng					# real programs stamped with --add-note
 	attr							# tests: setfattr/getfattr
+	bpftool libbpf-dev zlib1g-dev				# kmlsnoop, kmltop: skeletons, libbpf.a, libz.a (clang: above)
 )
 for g in "$@"; do
 	case "$g" in

@@ -29,7 +29,7 @@ guest_env() {
 # A CONFIG_KML=n kernel from the same patched tree: no trace of KML.
 nokml() {
 	echo "TAP version 13"
-	echo "1..3"
+	echo "1..5"
 	grep -q '^Kml:' /proc/self/status && echo "not ok 1 no Kml: line in /proc/self/status" \
 		|| echo "ok 1 no Kml: line in /proc/self/status"
 	out=$(/kml/hello-static 2>&1)
@@ -38,6 +38,18 @@ nokml() {
 	out=$(/kml/bad-modified 2>&1)
 	case "$out" in *"Kml: -1"*) echo "ok 3 a forged stamp is not looked at" ;;
 		*) echo "not ok 3 a forged stamp is not looked at: $out" ;; esac
+	# kmlsnoop and kmltop start, say that KML is absent, and exit 1.
+	t=3
+	for tool in kmlsnoop kmltop; do
+		t=$((t + 1))
+		out=$(timeout 60 /kml/$tool -j 2>&1); rc=$?
+		if [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+			echo "$out" | grep -q "^$tool: KML is not in this kernel"; then
+			echo "ok $t $tool says KML is absent and exits 1: $out"
+		else
+			echo "not ok $t $tool says KML is absent and exits 1 (exit $rc): $out"
+		fi
+	done
 }
 
 # The seed's two examples, from the shell as a user would run them.
@@ -322,6 +334,45 @@ kmloff() {
 		|| echo "not ok 5 the kernel log says KML is off (no 'kml: ... off' line)"
 }
 
+# Kernel text patched (static keys: int3, then the new bytes) while a
+# ring-0 program runs: per cycle a fresh getppid loop with the raw_syscalls
+# tracepoint on, then kmltop attached and detached (the kml_syscall_full
+# key), or the sys_exit event toggled; kmlcycles (50) cycles each, the
+# stamped loop, then the unstamped copy (the control).  A kernel that
+# mishandles the patching int3 oopses (oops=panic: the suite never ends).
+# Not part of make check: run it with "kmltests=textpoke" (selftests/README.md,
+# "Known kernel crash").
+textpoke() {
+	n=${kmlcycles:-50}
+	T=/sys/kernel/tracing/events/raw_syscalls
+	[ -d $T ] || mount -t tracefs tracefs /sys/kernel/tracing
+	echo "TAP version 13"
+	echo "1..4"
+	t=0
+	for v in stamped unstamped; do
+		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
+		for how in kmltop sys_exit; do
+			t=$((t + 1)) i=0
+			while [ $i -lt $n ]; do
+				echo 1 > $T/sys_enter/enable
+				$f --loop syscall 1000000000 & p=$!
+				sleep 0.1
+				if [ $how = kmltop ]; then
+					/kml/kmltop -j -n 1 -i 0.2 -p $p > /dev/null 2>&1
+				else
+					echo 1 > $T/sys_exit/enable
+					sleep 0.2
+					echo 0 > $T/sys_exit/enable
+				fi
+				kill -9 $p; wait $p 2>/dev/null
+				echo 0 > $T/sys_enter/enable
+				i=$((i + 1))
+			done
+			echo "ok $t $v loop: $n cycles of $how attach/detach while it runs, no crash"
+		done
+	done
+}
+
 case "${kmltests:-}" in
 census)
 	# tools/kml-census traces one getppid of each loop through QEMU's gdb
@@ -353,6 +404,9 @@ nokml)
 	;;
 kmloff)
 	suite kmloff kmloff
+	;;
+textpoke)
+	suite textpoke textpoke
 	;;
 cpu1)
 	# One CPU: the spinning ring-0 loop must not starve this shell.
@@ -391,6 +445,8 @@ cpu1)
 	# Stamps made with kml-stamp --allow-privileged: logged, and
 	# kernel.kml.privileged=0 runs them in ring 3.
 	suite privileged /kml/kml_privileged_test
+	# kmlsnoop and kmltop (BPF on the KML tracepoints and counters).
+	suite observe /kml/kml_observe_test
 	# It revokes a stamp for the rest of this boot (nothing after it uses
 	# that file).
 	suite policy /kml/kml_policy_test
