@@ -26,6 +26,23 @@ guest_env() {
 		|| echo "not ok 3 busybox (unstamped) shows Kml: 0"
 }
 
+# The boot's first ring-0 exec turns the static key kml_used on, which
+# patches the return-to-user path of every CPU; another CPU keeps entering
+# and leaving the kernel meanwhile (an unstamped getppid loop).  Runs first
+# in every main boot (in the pti=on one that once double-faulted: a key in
+# code that runs on the user page tables).
+first_ring0_exec() {
+	echo "TAP version 13"
+	echo "1..1"
+	/kml/kml_bench.unstamped --loop syscall 1000000000 & p=$!
+	sleep 0.5
+	out=$(/kml/hello-static 2>&1)
+	kill -9 $p; wait $p 2>/dev/null
+	[ "$out" = "hello: running in ring 0, Kml: 1" ] &&
+		echo "ok 1 the boot's first ring-0 exec, another CPU in a system-call loop: $out" ||
+		echo "not ok 1 the boot's first ring-0 exec, another CPU in a system-call loop: $out"
+}
+
 # A CONFIG_KML=n kernel from the same patched tree: no trace of KML.
 nokml() {
 	echo "TAP version 13"
@@ -419,6 +436,7 @@ cpu1)
 	suite cpu1-paging /kml/kml_ring0_test-static page 0
 	;;
 *)
+	suite first-exec first_ring0_exec
 	suite env guest_env
 	suite exec-stamp /kml/kml_exec_test /kml
 	suite seeds seeds
