@@ -47,7 +47,7 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
-.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools tools-asan samples selftests initramfs run shell check \
+.PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools tools-asan samples selftests initramfs run shell check soak \
 	bench fuzz fuzz-addnote checkpatch kernel-tree kernel-refresh keys clean distclean help \
 	install deb deb-tools kernel-host kernel-host-config deb-kernel-test check-deb
 
@@ -465,6 +465,13 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all kernel-nokml
 	@tools/kml-bench.sh
+
+# Not part of make check: the stress suite for SOAK_SECONDS (1800) in a
+# normal and a pti=on boot at once (selftests/soak.sh; logs in build/soak/).
+SOAK_SECONDS ?= 1800
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@selftests/soak.sh $(SOAK_SECONDS)
 
 $(FUZZER): tools/fuzz_notewalk.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 	@mkdir -p $(@D)
