@@ -71,6 +71,8 @@ cp "$SELFTESTS/kml_fastpath_test" "$out/kml_fastpath_test.unstamped"
 # a far return - on purpose.
 stamped_priv "$SELFTESTS/kml_boundary_test" kml_boundary_test
 cp "$SELFTESTS/kml_boundary_test" "$out/kml_boundary_test.unstamped"
+# NMIs whose handler faults, landing on the KML IST (kml_ist_nest_test.c).
+stamped "$SELFTESTS/kml_ist_nest_test" kml_ist_nest_test
 
 # The kernel's own x86 selftests, each unstamped and stamped
 # (run-tests.sh: x86_selftests).
