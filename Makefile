@@ -106,10 +106,11 @@ kernel-refresh:
 # copied before each build: the config (and so every object's ccache key)
 # stays the same for any key and any checkout; a new key rebuilds only
 # certs/.
-$(KOBJ)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh | kernel-tree
-	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config"
-	@kernel/merge-config.sh $(KTREE) $(KOBJ) kernel/kml.config kernel/kml-on.config -- \
-		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
+$(KOBJ)/.config: kernel/kml.config kernel/kml-on.config kernel/kml-test.config \
+		kernel/merge-config.sh | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config + kernel/kml-test.config"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ) kernel/kml.config kernel/kml-on.config \
+		kernel/kml-test.config -- 'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
 
 kernel: kernel-tree $(KOBJ)/.config $(KML_CERT)
 	@install -C -m 0644 $(KML_CERT) $(KOBJ)/kml-trusted.pem
@@ -129,11 +130,11 @@ $(KOBJ_NOKML)/.config: kernel/kml.config kernel/merge-config.sh | kernel-tree
 # Debug kernel (DEBUG_ENTRY, lockdep, ORC, DWARF): make check-debug runs the
 # whole suite on it.
 KOBJ_DEBUG := $(BUILD)/kobj-debug
-$(KOBJ_DEBUG)/.config: kernel/kml.config kernel/kml-on.config kernel/kml-debug.config \
-		kernel/merge-config.sh | kernel-tree
-	@echo "  CONFIG  tinyconfig + kernel/kml.config + kml-on.config + kml-debug.config"
+$(KOBJ_DEBUG)/.config: kernel/kml.config kernel/kml-on.config kernel/kml-test.config \
+		kernel/kml-debug.config kernel/merge-config.sh | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kml-on.config + kml-test.config + kml-debug.config"
 	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBUG) kernel/kml.config kernel/kml-on.config \
-		kernel/kml-debug.config -- 'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
+		kernel/kml-test.config kernel/kml-debug.config -- 'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
 
 kernel-debug: kernel-tree $(KOBJ_DEBUG)/.config $(KML_CERT)
 	@install -C -m 0644 $(KML_CERT) $(KOBJ_DEBUG)/kml-trusted.pem
@@ -284,10 +285,11 @@ deb:
 # bindeb-pkg leaves the packages in its parent, build/, whence they go to
 # build/deb/test/.  make check-deb boots the vmlinuz of the linux-image .deb.
 KOBJ_DEBTEST := $(BUILD)/kobj-deb
-$(KOBJ_DEBTEST)/.config: kernel/kml.config kernel/kml-on.config kernel/merge-config.sh | kernel-tree
-	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config (packaged test kernel)"
-	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBTEST) kernel/kml.config kernel/kml-on.config -- \
-		'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
+$(KOBJ_DEBTEST)/.config: kernel/kml.config kernel/kml-on.config kernel/kml-test.config \
+		kernel/merge-config.sh | kernel-tree
+	@echo "  CONFIG  tinyconfig + kernel/kml.config + kernel/kml-on.config + kernel/kml-test.config (packaged test kernel)"
+	@kernel/merge-config.sh $(KTREE) $(KOBJ_DEBTEST) kernel/kml.config kernel/kml-on.config \
+		kernel/kml-test.config -- 'CONFIG_SYSTEM_TRUSTED_KEYS="kml-trusted.pem"'
 
 deb-kernel-test:
 	@tools/install-deps.sh deb
@@ -340,7 +342,7 @@ SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ptrace_test $(SELFTESTS)/kml_fastpath_test $(SELFTESTS)/x86/list \
 	$(SELFTESTS)/kml_boundary_test $(SELFTESTS)/kml-pkg-probe \
 	$(SELFTESTS)/kml-privinsn $(SELFTESTS)/kml_privileged_test $(SELFTESTS)/kml_bash_test \
-	$(SELFTESTS)/kml_observe_test
+	$(SELFTESTS)/kml_observe_test $(SELFTESTS)/kml_ist_nest_test
 
 selftests: $(SELFTEST_BINS)
 
@@ -396,6 +398,11 @@ $(SELFTESTS)/x86/list: selftests/build-x86-selftests.sh $(KML_LD) | kernel-tree
 	@echo "  X86ST   $(@D)"
 	@selftests/build-x86-selftests.sh $(KTREE) $(@D) $(KML_LD) 2> $(@D).log || \
 		{ cat $(@D).log >&2; exit 1; }
+# Stamped by mkcases.sh: NMIs on the KML IST (guest suite ist-nest).
+$(SELFTESTS)/kml_ist_nest_test: selftests/guest/kml_ist_nest_test.c selftests/guest/kml_status.h \
+		$(KML_LD) | kernel-tree
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $< $(KMLLINK)
 $(SELFTESTS)/kml_privileged_test: selftests/guest/kml_privileged_test.c | kernel-tree
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
@@ -511,7 +518,8 @@ checkpatch: kernel-tree
 		$(KTREE)/scripts/checkpatch.pl --strict --no-tree - < $$p; done
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
 	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c binfmt_kml/kml_trust.c binfmt_kml/kml_trust.h \
-		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/include/asm/kml.h \
+		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/kernel/kml_selftest.c \
+		kernel/src/arch/x86/include/asm/kml.h \
 		kernel/src/arch/x86/include/asm/auxvec.h \
 		kernel/src/arch/x86/entry/entry_64_kml.S \
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h

@@ -25,7 +25,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export STAMP=$B/tools/kml-stamp KEY=${KML_KEY:-$B/keys/kml-signing.pem}
 export CERT=$B/keys/trusted.crt UNTRUSTED_KEY=$B/keys/untrusted.pem
-GUEST_SUITES="first-exec env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke bash ptrace fastpath fastpath-control boundary boundary-control x86-selftests pkg privileged observe policy stress-ng"
+GUEST_SUITES="first-exec env exec-stamp seeds ring0-static ring0-dyn ring3-control stress bench-smoke bash ptrace fastpath fastpath-control boundary boundary-control ist-nest x86-selftests pkg privileged observe policy stress-ng"
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-600}
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-30}
 FUZZ_ADDNOTE_SECONDS=${FUZZ_ADDNOTE_SECONDS:-10}

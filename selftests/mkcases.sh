@@ -72,6 +72,8 @@ cp "$SELFTESTS/kml_fastpath_test" "$out/kml_fastpath_test.unstamped"
 # a far return - on purpose.
 stamped_priv "$SELFTESTS/kml_boundary_test" kml_boundary_test
 cp "$SELFTESTS/kml_boundary_test" "$out/kml_boundary_test.unstamped"
+# NMIs whose handler faults, landing on the KML IST (kml_ist_nest_test.c).
+stamped "$SELFTESTS/kml_ist_nest_test" kml_ist_nest_test
 
 # Built from the kml-tools package with pkg-config and stamped by its
 # kml-stamp (the Makefile): the guest suite "pkg".

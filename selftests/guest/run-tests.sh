@@ -458,6 +458,8 @@ cpu1)
 	suite fastpath-control /kml/kml_fastpath_test.unstamped
 	suite boundary /kml/kml_boundary_test
 	suite boundary-control /kml/kml_boundary_test.unstamped
+	# NMIs with a faulting handler sent into the KML entry stubs.
+	suite ist-nest /kml/kml_ist_nest_test
 	suite x86-selftests x86_selftests
 	suite pkg pkg_probe
 	# Stamps made with kml-stamp --allow-privileged: logged, and

@@ -27,8 +27,11 @@
  * short prologues that do only the rewrite (they never copy).  Those
  * prologues treat only a lower-half RIP as KML code: an NMI may land in
  * the SYSCALL entry before the stack switch, where RSP is the user's but
- * GS and the code are the kernel's.  #DF keeps its handler too; its
- * prologue only catches a software "int $8".
+ * GS and the code are the kernel's.  When they interrupted kernel code
+ * that runs on the KML IST, they run their handler with the normal IDT
+ * (KML_IST_REDIRECT below: a fault of that handler must not reuse the
+ * KML IST).  #DF keeps its handler too; its prologue only catches a
+ * software "int $8".
  *
  * KML code runs at CPL 0, so it can also execute "int $N" for gates that
  * ring 3 cannot use (DPL 0), and reach handlers that expect a hardware
@@ -249,9 +252,88 @@ SYM_INNER_LABEL(kml_gp_handler_jmp, SYM_L_LOCAL)
 .endm
 
 /*
+ * The IST re-entrancy guard of the NMI, #DB and #MC prologues, for an
+ * event that interrupted kernel code.
+ *
+ * While kml_idt is loaded, every fault (#PF, #GP, #BP, ...) goes to the
+ * top of this CPU's KML IST.  Code runs there with a live frame for a few
+ * dozen instructions: a stub, and for KML code the normal entry up to
+ * sync_regs (error_entry), or the #DF handler for an espfix64 IRET fault.
+ * An NMI, #DB or #MC that lands there and whose handler faults (perf
+ * reading a user call chain with copy_from_user_nmi(), a nofault read, a
+ * breakpoint) would push that fault's frame over the live one.  So when
+ * the interrupted RSP is on this CPU's KML IST, the handler runs with the
+ * normal IDT, whose fault gates have no IST: a nested fault is pushed on
+ * the NMI/#DB/#MC stack, as on a kernel without KML.  The interrupted RIP
+ * goes to RSP - 8 of the interrupted stack (free: the kernel has no red
+ * zone), the frame returns to kml_ist_return one word lower, which loads
+ * kml_idt again and returns with "ret".
+ *
+ * The range tested is this CPU's #DB IST up to its KML IST (#DB, #MC,
+ * the unmapped #VC places, KML): an NMI may also land in the #DB or #MC
+ * prologue before its lidt, when that one interrupted the KML IST; any
+ * other code on those two stacks has nothing below its RSP either.  The
+ * NMI stack is not in the range, so the nested-NMI logic of asm_exc_nmi
+ * (its "NMI executing" word lies just below the frame) never sees a frame
+ * of ours, and nothing below its frame is written but the word the stock
+ * entry uses for RDX.  A redirected frame has a kernel RIP and RSP, like
+ * the one it replaces, so the normal entry takes the same path.
+ *
+ * Nothing here reads GS or per-CPU data, and under PTI CR3 may still be
+ * the user's (the KML IST also carries the entry of a KML task from
+ * ring 3): this CPU's stacks are found from RSP, which the CPU loaded from
+ * the TSS (\ist's top, a page boundary, minus the 5-word frame; the
+ * kernel never moves these IST entries), and the IDT descriptor is built
+ * on the interrupted stack.  All of it is in the cpu entry area, mapped in
+ * every page table.
+ *
+ * kml_switch_cpu() cannot run between the redirect and kml_ist_return:
+ * the interrupted code runs with interrupts off on an IST stack and does
+ * not schedule, and an NMI/#DB/#MC handler does not switch tasks.
+ *
+ * Assumes: the frame at RSP on \ist's stack (no error code), a kernel RIP
+ * and CS, kml_idt loaded, interrupts off; every register and the flags
+ * the interrupted context's (the flags are saved in the frame and need
+ * not be kept).  Leaves: every register as it found them; if redirected,
+ * the normal IDT loaded, the frame's RIP kml_ist_return and its RSP one
+ * word lower, this CPU's count for \count incremented.
+ */
+#define KML_ESTACKS_FROM(ist)	(8 + 5 * 8 - KML_ESTACK_TOP(ist))
+.macro KML_IST_REDIRECT ist count
+	pushq	%rax
+	/* RAX = interrupted RSP - the bottom of this CPU's #DB IST */
+	leaq	KML_ESTACKS_FROM(\ist) + KML_ESTACK_BOT(KML_ESTACK_DB)(%rsp), %rax
+	negq	%rax
+	addq	8+KML_RSP(%rsp), %rax
+	cmpq	$(KML_ESTACK_TOP(KML_ESTACK_KML) - KML_ESTACK_BOT(KML_ESTACK_DB)), %rax
+	jae	.Lkml_redirect_done_\@
+
+	incq	KML_ESTACKS_FROM(\ist) + KML_ESTACK_BOT(KML_ESTACK_KML) + 8 * \count(%rsp)
+	/*
+	 * The interrupted stack below its RSP: RIP for kml_ist_return at
+	 * -8, RCX saved at -16 while it carries RIP, the IDT descriptor at
+	 * -26.
+	 */
+	movq	8+KML_RSP(%rsp), %rax
+	movq	%rcx, -16(%rax)
+	movq	8+KML_RIP(%rsp), %rcx
+	movq	%rcx, -8(%rax)
+	movq	-16(%rax), %rcx
+	subq	$8, 8+KML_RSP(%rsp)
+	movq	$kml_ist_return, 8+KML_RIP(%rsp)
+	movw	$KML_IDT_LIMIT, -26(%rax)
+	movl	$KML_IDT_NORMAL_LO, -24(%rax)
+	movl	$KML_IDT_NORMAL_HI, -20(%rax)
+	lidt	-26(%rax)
+.Lkml_redirect_done_\@:
+	popq	%rax
+.endm
+
+/*
  * Prologue for the gates that keep their own IST (NMI, #DB, #MC): the
  * frame is on that IST, no error code.  Only the rewrite; the normal entry
- * decides everything else from CS, as for ring 3.
+ * decides everything else from CS, as for ring 3.  Interrupted kernel
+ * code: the re-entrancy guard above.
  */
 .macro KML_IST_STUB vector
 	.pushsection .init.rodata, "a"
@@ -290,9 +372,18 @@ SYM_INNER_LABEL(kml_gp_handler_jmp, SYM_L_LOCAL)
 	 * kml_direct_entry_masked at most.
 	 */
 	cmpq	$kml_direct_entry, KML_RIP(%rsp)
-	jb	.Lkml_jmp_\@
+	jb	.Lkml_kernel_\@
 	cmpq	$kml_direct_entry_masked, KML_RIP(%rsp)
-	ja	.Lkml_jmp_\@
+	jbe	.Lkml_user_\@
+.Lkml_kernel_\@:
+	.if \vector == X86_TRAP_NMI
+	KML_IST_REDIRECT KML_ESTACK_NMI, KML_IST_COUNT_NMI
+	.elseif \vector == X86_TRAP_DB
+	KML_IST_REDIRECT KML_ESTACK_DB, KML_IST_COUNT_DB
+	.else
+	KML_IST_REDIRECT KML_ESTACK_MCE, KML_IST_COUNT_MC
+	.endif
+	jmp	.Lkml_jmp_\@
 .Lkml_user_\@:
 	KML_FRAME_TO_USER 0
 	KML_JMP_PATCHED .Lkml_jmp_\@
@@ -362,6 +453,35 @@ SYM_DATA_START(kml_ist_stub_table)
 SYM_DATA_END(kml_ist_stub_table)
 	.popsection
 SYM_CODE_END(kml_idt_stubs)
+
+/*
+ * kml_ist_return - where an NMI, #DB or #MC that KML_IST_REDIRECT ran with
+ * the normal IDT returns to: its IRET restored every register, the flags,
+ * CR3 and GS of the interrupted context and its RSP one word lower, where
+ * the interrupted RIP is.  Load kml_idt again and return there with "ret",
+ * which changes nothing else (the interrupted code may be anywhere in a
+ * stub or the entry code: no flag, register, GS access or return thunk).
+ *
+ * Assumes: CPL 0, interrupts off (as everywhere on the stacks that are
+ * redirected), the normal IDT, RSP on this CPU's KML, #DB or #MC IST with
+ * the interrupted RIP at (%rsp) and free space below; CR3 and GS may be
+ * the user's, so the descriptor is built on this stack (cpu entry area).
+ * An NMI before the lidt takes the normal IDT's gate, the stock entry, and
+ * its faults are pushed on the NMI stack; one after it is redirected again
+ * (RSP is still in the range) and comes back here with RIP = the ret.
+ */
+SYM_CODE_START(kml_ist_return)
+	UNWIND_HINT_FUNC
+	ANNOTATE_NOENDBR
+	movw	$KML_IDT_LIMIT, -10(%rsp)
+	movl	$KML_IDT_KML_LO, -8(%rsp)
+	movl	$KML_IDT_KML_HI, -4(%rsp)
+	lidt	-10(%rsp)
+	ANNOTATE_UNRET_SAFE
+	ret
+	int3
+SYM_INNER_LABEL(kml_ist_return_end, SYM_L_GLOBAL)
+SYM_CODE_END(kml_ist_return)
 
 /*
  * ---- System calls of KML tasks ------------------------------------------

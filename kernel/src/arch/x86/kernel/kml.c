@@ -254,14 +254,41 @@ static bool __init kml_vector_never_raised(unsigned int v, unsigned long target)
 }
 
 /*
+ * entry_64_kml.S finds this CPU's IST stacks at fixed offsets from its own
+ * RSP, and counts in the lowest words of the KML IST (asm/kml.h).
+ */
+#define KML_ESTACK_OFFS(st)						\
+	offsetof(struct cea_exception_stacks, st##_stack)
+
+static void __init kml_check_layout(void)
+{
+	BUILD_BUG_ON(ESTACK_NMI != KML_ESTACK_NMI || ESTACK_DB != KML_ESTACK_DB ||
+		     ESTACK_MCE != KML_ESTACK_MCE || ESTACK_KML != KML_ESTACK_KML);
+	BUILD_BUG_ON(KML_ESTACK_OFFS(NMI) != KML_ESTACK_BOT(KML_ESTACK_NMI) ||
+		     KML_ESTACK_OFFS(DB) != KML_ESTACK_BOT(KML_ESTACK_DB) ||
+		     KML_ESTACK_OFFS(MCE) != KML_ESTACK_BOT(KML_ESTACK_MCE) ||
+		     KML_ESTACK_OFFS(KML) != KML_ESTACK_BOT(KML_ESTACK_KML));
+	BUILD_BUG_ON(CEA_ESTACK_SIZE(NMI) != EXCEPTION_STKSZ ||
+		     CEA_ESTACK_SIZE(DB) != EXCEPTION_STKSZ ||
+		     CEA_ESTACK_SIZE(MCE) != EXCEPTION_STKSZ ||
+		     CEA_ESTACK_SIZE(KML) != EXCEPTION_STKSZ);
+	BUILD_BUG_ON(KML_IST_COUNTS * sizeof(long) > 64);
+	BUILD_BUG_ON(sizeof(kml_idt) - 1 != KML_IDT_LIMIT);
+	BUILD_BUG_ON(CPU_ENTRY_AREA_RO_IDT != KML_IDT_NORMAL);
+	BUILD_BUG_ON(CPU_ENTRY_AREA_KML_IDT != KML_IDT_KML);
+}
+
+/*
  * Build kml_idt from the finished normal IDT (called at the end of
  * idt_setup_apic_and_irq_gates(), after which the normal IDT is read-only).
  */
 void __init kml_idt_setup(const gate_desc *idt)
 {
 	DECLARE_BITMAP(swint, IDT_ENTRIES);
+	struct desc_ptr normal;
 	unsigned int v, i;
 
+	kml_check_layout();
 	bitmap_zero(swint, IDT_ENTRIES);
 
 	memcpy(kml_idt, idt, sizeof(kml_idt));
@@ -302,6 +329,17 @@ void __init kml_idt_setup(const gate_desc *idt)
 	}
 	/* #VC (if present) keeps its gate unchanged. */
 
+	/*
+	 * The IST prologues load the normal IDT from constants
+	 * (KML_IST_REDIRECT): it must be what idt.c has just loaded.
+	 */
+	store_idt(&normal);
+	if (normal.address != CPU_ENTRY_AREA_RO_IDT ||
+	    normal.size != KML_IDT_LIMIT) {
+		pr_err("kml: the normal IDT is not at its cpu entry area alias\n");
+		goto fail;
+	}
+
 	kml_syscall_setup();
 
 	/*
@@ -332,7 +370,10 @@ static unsigned long kml_cr4_off(void)
  * Make this CPU's state match "current is (not) a KML task".  Interrupts
  * are off: the entry code reads kml_cpu_active, and an interrupt between
  * the steps would see a mixed state.  Order: SMEP and SMAP may be off only
- * while kml_cpu_active is set (CR4 pinning allows exactly that).
+ * while kml_cpu_active is set (CR4 pinning allows exactly that).  Never
+ * called while an NMI/#DB/#MC prologue has the normal IDT loaded for its
+ * handler (KML_IST_REDIRECT in entry_64_kml.S): that code and the code it
+ * interrupted run with interrupts off and do not switch tasks.
  */
 void kml_switch_cpu(bool on)
 {
@@ -554,6 +595,30 @@ static int kml_cpu_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(kml_cpu);
 
+/*
+ * /sys/kernel/debug/kml/ist: per CPU, how many NMIs, #DBs and #MCs ran
+ * their handler with the normal IDT because they interrupted code on that
+ * CPU's KML (or #DB, #MC) IST (entry_64_kml.S, KML_IST_REDIRECT).  The
+ * counts live in the lowest words of each CPU's KML IST, which the
+ * prologues reach without GS or per-CPU data.
+ */
+static int kml_ist_show(struct seq_file *m, void *v)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const unsigned long *n = (const unsigned long *)
+			CEA_ESTACK_BOT(per_cpu(cea_exception_stacks, cpu), KML);
+
+		seq_printf(m, "cpu %d nmi %lu db %lu mc %lu\n", cpu,
+			   READ_ONCE(n[KML_IST_COUNT_NMI]),
+			   READ_ONCE(n[KML_IST_COUNT_DB]),
+			   READ_ONCE(n[KML_IST_COUNT_MC]));
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kml_ist);
+
 static int __init kml_debugfs_init(void)
 {
 	struct dentry *dir;
@@ -563,6 +628,7 @@ static int __init kml_debugfs_init(void)
 	dir = debugfs_create_dir("kml", NULL);
 
 	debugfs_create_file("cpu", 0444, dir, NULL, &kml_cpu_fops);
+	debugfs_create_file("ist", 0444, dir, NULL, &kml_ist_fops);
 	return 0;
 }
 late_initcall(kml_debugfs_init);

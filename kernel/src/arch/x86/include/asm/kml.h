@@ -6,6 +6,8 @@
 #ifndef _ASM_X86_KML_H
 #define _ASM_X86_KML_H
 
+#include <linux/const.h>
+#include <asm/page_types.h>
 #include <asm/processor-flags.h>
 
 /*
@@ -34,6 +36,51 @@
 	defined(CONFIG_X86_DEBUG_FPU) || defined(CONFIG_NO_HZ_FULL)
 #define KML_FAST_HOOKS 1
 #endif
+
+/*
+ * Where the IST stacks lie in struct cea_exception_stacks
+ * (asm/cpu_entry_area.h), for the NMI, #DB and #MC prologues of
+ * entry_64_kml.S, which find this CPU's stacks from their own RSP rather
+ * than from GS or per-CPU data.  Stack N in ESTACK_* order (DF 0, NMI 1,
+ * DB 2, MCE 3, VC 4, VC2 5, KML 6) comes after N + 1 guard pages and N
+ * stacks of EXCEPTION_STKSZ (the #VC ones always have their place in the
+ * mapping).  kml.c checks these against the struct at build time.
+ */
+#define KML_ESTACK_NMI		1
+#define KML_ESTACK_DB		2
+#define KML_ESTACK_MCE		3
+#define KML_ESTACK_KML		6
+#define KML_ESTACK_TOP(n)	(((n) + 1) * (PAGE_SIZE + EXCEPTION_STKSZ))
+#define KML_ESTACK_BOT(n)	(KML_ESTACK_TOP(n) - EXCEPTION_STKSZ)
+
+/*
+ * The lowest words of each CPU's KML IST count the NMIs, #DBs and #MCs
+ * whose handler ran with the normal IDT because they interrupted code on
+ * the KML (or #DB or #MC) IST: /sys/kernel/debug/kml/ist.  The stubs use
+ * a few hundred bytes at the top of that stack.
+ */
+#define KML_IST_COUNT_NMI	0
+#define KML_IST_COUNT_DB	1
+#define KML_IST_COUNT_MC	2
+#define KML_IST_COUNTS		3
+
+/*
+ * The IDT limit, and the halves of the two IDT addresses as the prologues
+ * and kml_ist_return write them into a descriptor for lidt: the read-only
+ * aliases in the cpu entry area, CPU_ENTRY_AREA_RO_IDT and
+ * CPU_ENTRY_AREA_KML_IDT (pgtable_areas.h), which assembly cannot spell
+ * with 4-level paging (P4D_SHIFT is C only there).  kml.c checks that
+ * they are equal, and kml_idt_setup() that the normal IDT is loaded from
+ * there.
+ */
+#define KML_CEA_BASE		(_AC(-4, UL) << 39)
+#define KML_IDT_LIMIT		(IDT_ENTRIES * 16 - 1)
+#define KML_IDT_NORMAL		KML_CEA_BASE
+#define KML_IDT_KML		(KML_CEA_BASE + PAGE_SIZE)
+#define KML_IDT_NORMAL_LO	(KML_IDT_NORMAL & 0xffffffff)
+#define KML_IDT_NORMAL_HI	(KML_IDT_NORMAL >> 32)
+#define KML_IDT_KML_LO		(KML_IDT_KML & 0xffffffff)
+#define KML_IDT_KML_HI		(KML_IDT_KML >> 32)
 
 #if defined(__ASSEMBLY__) && defined(CONFIG_KML)
 /*
@@ -146,6 +193,7 @@ do {									\
 
 extern char entry_SYSCALL_64_kml[];
 extern char kml_direct_entry[], kml_direct_entry_masked[];
+extern char kml_ist_return[], kml_ist_return_end[];
 
 /*
  * A single step (#DB, DR_STEP alone) of a KML task at an instruction of
