@@ -220,6 +220,16 @@ $(BPF_TOOLS): $(TOOLS)/%: $(BPFOBJ)/%.o $(BPFOBJ)/kml-bpf-util.o
 	@mkdir -p $(@D)
 	$(HOSTCC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
 
+# The copies make install and the kml-tools .deb ship: libbpf still linked
+# in (no libbpf package of the right version needed), libelf, libz and libc
+# shared, so that the package depends on them and gets their security
+# updates (the guest's fully static copies above have no libraries there).
+PKG_BPF_TOOLS := $(BUILD)/tools-pkg/kmlsnoop $(BUILD)/tools-pkg/kmltop
+$(PKG_BPF_TOOLS): $(BUILD)/tools-pkg/%: $(BPFOBJ)/%.o $(BPFOBJ)/kml-bpf-util.o
+	@mkdir -p $(@D)
+	$(HOSTCC) $(CFLAGS) -o $@ $^ -l:libbpf.a -lelf -lz
+check-prereqs: $(PKG_BPF_TOOLS)
+
 .PHONY: bpf-tools FORCE
 .SECONDARY: $(BPF_TOOLS:$(TOOLS)/%=$(BPFOBJ)/%.bpf.o) $(BPF_TOOLS:$(TOOLS)/%=$(BPFOBJ)/%.skel.h)
 FORCE:
@@ -231,8 +241,8 @@ elfnote/kml.ld: elfnote/kml.ld.S elfnote/kml_note.h elfnote/gen-kml-ld.sh
 
 # ---- install, packages, a kernel for a real machine ---------------------------
 # make install DESTDIR=... PREFIX=...: kml-stamp (+ man page), kml.ld,
-# kml_note.S, include/kml/{kml_note.h,kml_syscall.h}, share/pkgconfig/kml.pc
-# (tools/install-tools.sh).  The kml-tools .deb is that tree, PREFIX=/usr.
+# kml_note.S, include/kml/{kml_note.h,kml_syscall.h}, share/pkgconfig/kml.pc,
+# sbin/kmlsnoop and sbin/kmltop (+ man pages) (tools/install-tools.sh).  The kml-tools .deb is that tree, PREFIX=/usr.
 PREFIX      ?= /usr/local
 KML_VERSION ?= 0.1
 DEBDIR      := $(BUILD)/deb
@@ -241,13 +251,19 @@ TOOLS_DEB_INPUTS := $(STAMP) tools/install-tools.sh tools/mkdeb-tools.sh tools/k
 	tools/kml-tools.copyright tools/kml-tools.README.md \
 	elfnote/kml.ld elfnote/kml_note.S elfnote/kml_note.h elfnote/kml_syscall.h
 
-install: $(STAMP)
-	@tools/install-tools.sh "$(DESTDIR)" "$(PREFIX)" $(KML_VERSION) $(STAMP)
+# KML_INSTALL_BPF=0: without kmlsnoop and kmltop, which need a KML kernel's
+# BTF (VMLINUX, default build/kobj/vmlinux: make kernel builds it).
+KML_INSTALL_BPF ?= 1
+INSTALL_BPF := $(if $(filter 1,$(KML_INSTALL_BPF)),$(PKG_BPF_TOOLS),$(if $(filter 0,$(KML_INSTALL_BPF)),,$(error KML_INSTALL_BPF must be 0 or 1)))
+TOOLS_DEB_INPUTS += $(INSTALL_BPF) tools/kmlsnoop.8 tools/kmltop.8
+
+install: $(STAMP) $(INSTALL_BPF)
+	@tools/install-tools.sh "$(DESTDIR)" "$(PREFIX)" $(KML_VERSION) $(STAMP) $(INSTALL_BPF)
 
 deb-tools: $(TOOLS_DEB)
 $(TOOLS_DEB): $(TOOLS_DEB_INPUTS)
 	@echo "  DEB     $@"
-	@tools/mkdeb-tools.sh $(DEBDIR) $(KML_VERSION) $(STAMP) >/dev/null
+	@tools/mkdeb-tools.sh $(DEBDIR) $(KML_VERSION) $(STAMP) $(INSTALL_BPF) >/dev/null
 
 # A kernel for this machine (kernel/host-config.sh): the running system's
 # /boot/config-$(uname -r), else Debian's stock config (KML_BASE_CONFIG=FILE
@@ -273,7 +289,9 @@ kernel-host: kernel-host-config
 
 deb:
 	@tools/install-deps.sh host deb
-	@$(MAKE) --no-print-directory kernel-host deb-tools
+	@$(MAKE) --no-print-directory kernel-host
+	@# kmlsnoop and kmltop from the BTF of the kernel just built (no test kernel needed)
+	@$(MAKE) --no-print-directory deb-tools VMLINUX=$(KOBJ_HOST)/vmlinux
 	@ls -1 $(DEBDIR)/*.deb
 
 # The packaging of the kernel, checked cheaply: the tiny test config in an

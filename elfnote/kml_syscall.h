@@ -57,10 +57,16 @@ static inline int kml_direct_available(void)
 static inline long kml_syscall6(long nr, long a1, long a2, long a3, long a4,
 				long a5, long a6)
 {
+	/*
+	 * First the look-up: it may call getauxval(), which is free to
+	 * clobber R10, R8 and R9, so the register variables below must be
+	 * set after it (GCC keeps them in their registers only from the
+	 * assignment to the asm, not across a call).
+	 */
+	unsigned long entry = kml_direct_entry();
 	register long r10 __asm__("r10") = a4;
 	register long r8 __asm__("r8") = a5;
 	register long r9 __asm__("r9") = a6;
-	unsigned long entry = kml_direct_entry();
 	long ret = nr;
 
 	if (entry) {
@@ -87,5 +93,7 @@ static inline long kml_syscall6(long nr, long a1, long a2, long a3, long a4,
 #define kml_syscall3(n, a, b, c)	kml_syscall6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define kml_syscall4(n, a, b, c, d)	kml_syscall6(n, (long)(a), (long)(b), (long)(c), \
 						     (long)(d), 0, 0)
+#define kml_syscall5(n, a, b, c, d, e)	kml_syscall6(n, (long)(a), (long)(b), (long)(c), \
+						     (long)(d), (long)(e), 0)
 
 #endif /* KML_SYSCALL_H */

@@ -1,10 +1,12 @@
 #!/bin/bash
-# mkdeb-tools.sh OUTDIR VERSION KML-STAMP - the kml-tools .deb, made with
+# mkdeb-tools.sh OUTDIR VERSION KML-STAMP [KMLSNOOP KMLTOP] - the kml-tools .deb, made with
 # dpkg-deb from the tree `make install PREFIX=/usr` installs (install-tools.sh)
 # plus DEBIAN/{control,md5sums} and the changelog.  Prints the .deb's path.
 set -euo pipefail
-[ $# -eq 3 ] || { echo "usage: mkdeb-tools.sh OUTDIR VERSION KML-STAMP" >&2; exit 2; }
+[ $# -eq 3 ] || [ $# -eq 5 ] ||
+	{ echo "usage: mkdeb-tools.sh OUTDIR VERSION KML-STAMP [KMLSNOOP KMLTOP]" >&2; exit 2; }
 out=$1 version=$2 stamp=$3
+shift 3
 [[ $version =~ ^[0-9][A-Za-z0-9.+~]*$ ]] || { echo "mkdeb-tools: bad version '$version'" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 arch=$(dpkg --print-architecture)
@@ -13,7 +15,7 @@ out=$(cd "$out" && pwd)
 stage=$(mktemp -d "$out/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 root=$stage/root
-"$top/tools/install-tools.sh" "$root" /usr "$version" "$stamp"
+"$top/tools/install-tools.sh" "$root" /usr "$version" "$stamp" "$@"
 
 # A native package: its changelog is the Debian changelog.  Dated by the
 # last commit, so that the same tree gives the same package.
@@ -25,12 +27,19 @@ printf '%s\n' "kml-tools ($version) unstable; urgency=medium" "" \
 	gzip -9n > "$root/usr/share/doc/kml-tools/changelog.gz"
 chmod 0644 "$root/usr/share/doc/kml-tools/changelog.gz"
 
-# Run-time dependencies of kml-stamp, as dpkg-shlibdeps finds them.
+# Run-time dependencies of kml-stamp (and kmlsnoop, kmltop), as
+# dpkg-shlibdeps finds them.
 mkdir -p "$stage/debian"
 printf 'Source: kml\n\nPackage: kml-tools\nArchitecture: any\n' > "$stage/debian/control"
-deps=$(cd "$stage" && dpkg-shlibdeps -O "$root/usr/bin/kml-stamp" 2>/dev/null |
+bins=("$root/usr/bin/kml-stamp")
+for b in "$@"; do bins+=("$root/usr/sbin/$(basename "$b")"); done
+deps=$(cd "$stage" && dpkg-shlibdeps -O "${bins[@]}" 2>/dev/null |
 	sed -n 's/^shlibs:Depends=//p')
-[ -n "$deps" ] || { echo "mkdeb-tools: dpkg-shlibdeps found no dependencies of kml-stamp" >&2; exit 1; }
+[ -n "$deps" ] || { echo "mkdeb-tools: dpkg-shlibdeps found no dependencies of ${bins[*]}" >&2; exit 1; }
+bpfdesc=
+[ $# -eq 0 ] || bpfdesc=" kmlsnoop and kmltop (root, BPF) show which programs start in ring
+ 0 and why others do not, and how many system calls each makes by the
+ fast and by the full path."
 
 mkdir -p "$root/DEBIAN"
 cat > "$root/DEBIAN/control" <<EOF
@@ -52,6 +61,7 @@ Description: Kernel Mode Linux: build and stamp programs that run in ring 0
  that "cc \$(pkg-config --cflags --libs kml)" builds a program ready to
  be stamped.
 EOF
+[ -z "$bpfdesc" ] || printf ' .\n%s\n' "$bpfdesc" >> "$root/DEBIAN/control"
 (cd "$root" && find usr -type f -print0 | sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
 find "$root" -type d -exec chmod 0755 {} +

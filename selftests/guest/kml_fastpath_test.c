@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -152,6 +153,46 @@ TEST(results_and_errors)
 	}
 	close(p[0]);
 	close(p[1]);
+}
+
+/*
+ * The wrappers of kml_syscall.h with four to six arguments (R10, R8, R9),
+ * at -O2: through the direct entry when there is one, else through their
+ * "syscall" fallback (the unstamped copy).  pread64 reads at an offset
+ * (R10), mremap moves a mapping (R10 the flags, R8 unused but passed),
+ * mmap maps a memfd at a page offset (R10 flags, R8 fd, R9 offset).
+ */
+TEST(four_to_six_arguments)
+{
+	/*
+	 * Constant arguments, as a caller writes them: the compiler may load
+	 * them into R10, R8 and R9 early, which is what went wrong once (the
+	 * register variables set before the auxv look-up's call).
+	 */
+	char buf[4] = { 0 };
+	char *p, *q;
+	int fd;
+
+	fd = memfd_create("kml-args", 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 8192));
+	ASSERT_EQ(3, pwrite(fd, "R10", 3, 4096));
+	EXPECT_EQ(3, kml_syscall4(SYS_pread64, fd, buf, 3, 4096));
+	EXPECT_EQ(0, memcmp(buf, "R10", 3));
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'm';
+	q = (char *)kml_syscall5(SYS_mremap, p, 4096, 8192, MREMAP_MAYMOVE, 0);
+	ASSERT_FALSE((unsigned long)q > -4096UL) TH_LOG("mremap: %ld", (long)q);
+	EXPECT_EQ('m', q[0]);
+	munmap(q, 8192);
+
+	q = (char *)kml_syscall6(SYS_mmap, 0, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+	ASSERT_FALSE((unsigned long)q > -4096UL) TH_LOG("mmap: %ld", (long)q);
+	EXPECT_EQ(0, memcmp(q, "R10", 3));
+	munmap(q, 4096);
+	close(fd);
 }
 
 /* Registers and flags across a system call, as the SYSCALL ABI has them. */
