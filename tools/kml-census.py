@@ -29,8 +29,10 @@ WAYS = [
     ("stamped-direct", "kml_direct_entry"),
 ]
 
-# The system call's own work: the handler and what it calls.
-BODY = "__x64_sys_getppid"
+# The system call's own work: the handler and what it calls.  getppid takes
+# no arguments, so its __x64_sys_ wrapper and __do_sys_ body are one
+# function at one address, and gdb names it by either symbol.
+BODY = ("__x64_sys_getppid", "__do_sys_getppid")
 
 INSN = re.compile(r"0x([0-9a-f]+)(?: <([^>+]+)(?:\+(\d+))?>)?:\s+(.*)$")
 
@@ -87,7 +89,7 @@ def classify(steps):
         ops = ins[len(mnem):].strip()
         c["total"] += 1
         funcs[sym] = funcs.get(sym, 0) + 1
-        if body == "before" and sym == BODY:
+        if body == "before" and sym in BODY:
             body = "in"
         if body == "in":
             c["body"] += 1

@@ -244,5 +244,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fclose(f);
-	return 0;
+	/* The exit status says what the TAP lines say. */
+	if (ntest != planned)
+		printf("# %d tests run, %d planned\n", ntest, planned);
+	return nfail || ntest != planned ? 1 : 0;
 }
