@@ -471,7 +471,12 @@ SYM_CODE_END(kml_idt_stubs)
  * (RSP is still in the range) and comes back here with RIP = the ret.
  */
 SYM_CODE_START(kml_ist_return)
-	UNWIND_HINT_FUNC
+	/*
+	 * The word at RSP is where an event struck, not a return address:
+	 * "signal" tells the ORC unwinder to look up that RIP itself, not
+	 * RIP - 1 as after a call.
+	 */
+	UNWIND_HINT type=UNWIND_HINT_TYPE_CALL sp_reg=ORC_REG_SP sp_offset=8 signal=1
 	ANNOTATE_NOENDBR
 	movw	$KML_IDT_LIMIT, -10(%rsp)
 	movl	$KML_IDT_KML_LO, -8(%rsp)
