@@ -48,6 +48,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uidgid.h>
 #include <linux/verification.h>
+#include <asm/kml.h>		/* arch_kml_ring3_reason() */
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/kml.h>
@@ -114,6 +115,7 @@ const char *kml_trust_demote_reason(const struct linux_binprm *bprm,
 				    u32 stamp_flags)
 {
 	bool root = uid_eq(current_euid(), GLOBAL_ROOT_UID);
+	const char *why;
 
 	switch (READ_ONCE(kml_allow)) {
 	case KML_ALLOW_ROOT:
@@ -139,12 +141,9 @@ const char *kml_trust_demote_reason(const struct linux_binprm *bprm,
 		return "traced by a process without CAP_SYS_PTRACE";
 	if (bprm->unsafe & LSM_UNSAFE_SHARE)
 		return "fs_struct shared with another process (CLONE_FS)";
-	/*
-	 * PR_SET_TSC survives exec, but CR4.TSD makes RDTSC fault only above
-	 * CPL 0: whoever asked for it gets it by staying in ring 3.
-	 */
-	if (test_thread_flag(TIF_NOTSC))
-		return "PR_SET_TSC made RDTSC fault, which it cannot at CPL 0";
+	why = arch_kml_ring3_reason();
+	if (why)
+		return why;
 	if ((stamp_flags & KML_STAMP_F_PRIVILEGED) && !READ_ONCE(kml_privileged))
 		return "kernel.kml.privileged=0 and the stamp allows privileged instructions";
 	return NULL;

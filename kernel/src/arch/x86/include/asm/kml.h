@@ -196,6 +196,19 @@ extern char kml_direct_entry[], kml_direct_entry_masked[];
 extern char kml_ist_return[], kml_ist_return_end[];
 
 /*
+ * Why the exec'ing task cannot be given CPL 0 on this architecture, or
+ * NULL; the trust policy (fs/kml_trust.c) asks after its own checks.
+ * PR_SET_TSC survives exec, but CR4.TSD makes RDTSC fault only above
+ * CPL 0: whoever asked for it gets it by staying in ring 3.
+ */
+static inline const char *arch_kml_ring3_reason(void)
+{
+	if (test_thread_flag(TIF_NOTSC))
+		return "PR_SET_TSC made RDTSC fault, which it cannot at CPL 0";
+	return NULL;
+}
+
+/*
  * A single step (#DB, DR_STEP alone) of a KML task at an instruction of
  * kml_direct_entry up to its popfq, which masks TF: the task stepping into
  * its system call.  exc_debug_user() lets it go on silently; the step
