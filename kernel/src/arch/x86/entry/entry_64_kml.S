@@ -523,6 +523,32 @@ SYM_CODE_END(kml_ist_return)
  * page tables, see kml.c); RCX = return address, R11 = the task's EFLAGS,
  * RAX = the number, RDI RSI RDX R10 R8 R9 = the arguments.
  */
+/*
+ * instrumentation_begin()/_end() (linux/instrumentation.h) for assembly:
+ * on kernels that validate noinstr code (CONFIG_NOINSTR_VALIDATION) a NOP
+ * that objtool counts as the start or the end of a region of entry code
+ * from which calls into instrumentable code are allowed; nothing otherwise.
+ */
+.macro KML_INSTR_BEGIN
+#ifdef CONFIG_NOINSTR_VALIDATION
+.L_kml_instr_begin_\@ :
+	nop
+	.pushsection .discard.instr_begin
+	.long	.L_kml_instr_begin_\@ - .
+	.popsection
+#endif
+.endm
+
+.macro KML_INSTR_END
+#ifdef CONFIG_NOINSTR_VALIDATION
+.L_kml_instr_end_\@ :
+	nop
+	.pushsection .discard.instr_end
+	.long	.L_kml_instr_end_\@ - .
+	.popsection
+#endif
+.endm
+
 .macro KML_SYSCALL_BODY direct
 	swapgs
 	/* tss.sp2 is scratch space, as in entry_SYSCALL_64 */
@@ -577,8 +603,12 @@ SYM_CODE_END(kml_ist_return)
 	 * Leaves: RAX the result; RBX RBP R12-R15 the task's (callee-saved);
 	 * pt_regs as pushed, but for the few system calls that rewrite them,
 	 * whose kml_syscall_table entries set TIF_KML_FULLEXIT.
+	 * The handler is ordinary, instrumentable kernel code, called where
+	 * do_syscall_64() has its instrumentation_begin().
 	 */
+	KML_INSTR_BEGIN
 	CALL_NOSPEC r11
+	KML_INSTR_END
 
 #ifdef KML_FAST_HOOKS
 	movq	%rax, RAX(%rsp)
@@ -695,6 +725,12 @@ SYM_INNER_LABEL(kml_fast_return_jmp, SYM_L_GLOBAL)
 SYM_CODE_START(entry_SYSCALL_64_kml)
 	UNWIND_HINT_ENTRY
 	ENDBR
+	/*
+	 * No UNTRAIN_RET: only CPL 0 code has run since the last entry from
+	 * ring 3, which untrained (kernel/README.md, "What is skipped").  This
+	 * tells objtool's entry validation so (a NOP on kernels that validate).
+	 */
+	VALIDATE_UNRET_END
 	KML_SYSCALL_BODY direct=0
 SYM_CODE_END(entry_SYSCALL_64_kml)
 

@@ -140,14 +140,19 @@ __visible noinstr bool kml_syscall_entry_slow(struct pt_regs *regs, int nr,
 {
 	unsigned long work = READ_ONCE(current_thread_info()->syscall_work);
 
-	if (trace_kml_syscall_full_enabled() && rcu_is_watching()) {
+	if (trace_kml_syscall_full_enabled()) {
+		/* rcu_is_watching() is instrumentable code too */
 		instrumentation_begin();
-		if (eflags)
-			trace_kml_syscall_full(nr, KML_FULL_EFLAGS, regs->flags);
-		else if (work & KML_SLOW_SYSCALL_WORK)
-			trace_kml_syscall_full(nr, KML_FULL_WORK, work);
-		else
-			trace_kml_syscall_full(nr, KML_FULL_NR, regs->orig_ax);
+		if (rcu_is_watching()) {
+			if (eflags)
+				trace_kml_syscall_full(nr, KML_FULL_EFLAGS,
+						       regs->flags);
+			else if (work & KML_SLOW_SYSCALL_WORK)
+				trace_kml_syscall_full(nr, KML_FULL_WORK, work);
+			else
+				trace_kml_syscall_full(nr, KML_FULL_NR,
+						       regs->orig_ax);
+		}
 		instrumentation_end();
 	}
 	return do_syscall_64(regs, nr);
