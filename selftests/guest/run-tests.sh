@@ -371,6 +371,8 @@ textpoke() {
 		for how in kmltop sys_exit; do
 			t=$((t + 1)) i=0
 			while [ $i -lt $n ]; do
+				# where a hang struck, if one does
+				echo "# $v $how cycle $i"
 				echo 1 > $T/sys_enter/enable
 				$f --loop syscall 1000000000 & p=$!
 				sleep 0.1
