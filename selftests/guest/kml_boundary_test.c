@@ -254,11 +254,15 @@ static void back_from_trap(int sig, siginfo_t *si, void *uc_)
 	memcpy(uc->uc_mcontext.gregs, saved_gregs, sizeof(saved_gregs));
 }
 
-/* SIGUSR1 loads frame_cs/frame_ss and the bad stack; SIGTRAP, SIGSEGV, SIGBUS come back. */
-static void sigreturn_selectors(struct __test_metadata *_metadata)
+/*
+ * SIGUSR1's handler LOAD rewrites the frame it returns to; SIGTRAP, SIGSEGV,
+ * SIGBUS come back through back_from_trap on the alternate stack.
+ */
+static void sigreturn_with(struct __test_metadata *_metadata,
+			   void (*load)(int, siginfo_t *, void *))
 {
 	stack_t st = { .ss_sp = malloc(SIGSTKSZ), .ss_size = SIGSTKSZ };
-	struct sigaction sa = { .sa_sigaction = load_selectors, .sa_flags = SA_SIGINFO };
+	struct sigaction sa = { .sa_sigaction = load, .sa_flags = SA_SIGINFO };
 
 	ASSERT_NE(NULL, st.ss_sp);
 	ASSERT_EQ(0, sigaltstack(&st, NULL));
@@ -281,7 +285,7 @@ TEST(sigreturn_own_selectors_bad_stack)
 {
 	asm volatile("movw %%cs, %0" : "=r"(frame_cs));
 	asm volatile("movw %%ss, %0" : "=r"(frame_ss));
-	sigreturn_selectors(_metadata);
+	sigreturn_with(_metadata, load_selectors);
 	EXPECT_EQ(SIGTRAP, trap_sig) TH_LOG("cs %#x ss %#x: signal %ld", frame_cs, frame_ss, trap_sig);
 	EXPECT_EQ(0x33, trap_cs);
 	EXPECT_EQ(0x2b, trap_ss);
@@ -303,7 +307,7 @@ TEST(sigreturn_ldt_stack_segment_faults)
 	ASSERT_EQ(0, syscall(SYS_modify_ldt, 1, &desc, sizeof(desc)));
 	frame_cs = 0x33;
 	frame_ss = (8 << 3) | 4 | 3;	/* LDT entry 8: past the one there is */
-	sigreturn_selectors(_metadata);
+	sigreturn_with(_metadata, load_selectors);
 	EXPECT_EQ(SIGSEGV, trap_sig) TH_LOG("signal %ld", trap_sig);
 	EXPECT_EQ(13, trap_no);
 	EXPECT_EQ(0, trap_err);
@@ -330,25 +334,13 @@ static void load_compat(int sig, siginfo_t *si, void *uc_)
 
 TEST(sigreturn_to_32bit_code_segment)
 {
-	stack_t st = { .ss_sp = malloc(SIGSTKSZ), .ss_size = SIGSTKSZ };
-	struct sigaction sa = { .sa_sigaction = load_compat, .sa_flags = SA_SIGINFO };
 	unsigned char *p = mmap((void *)0x20000000, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_NE(NULL, st.ss_sp);
 	p[0] = 0xcc;			/* int3, the same in 32-bit mode */
 	compat_ip = (unsigned long)p;
-	ASSERT_EQ(0, sigaltstack(&st, NULL));
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	sa.sa_sigaction = back_from_trap;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	ASSERT_EQ(0, sigaction(SIGTRAP, &sa, NULL));
-	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
-	trap_sig = 0;
-	raise(SIGUSR1);
-	signal(SIGTRAP, SIG_DFL);
-	signal(SIGSEGV, SIG_DFL);
+	sigreturn_with(_metadata, load_compat);
 	EXPECT_EQ(SIGTRAP, trap_sig) TH_LOG("signal %ld", trap_sig);
 	EXPECT_EQ(3, trap_no);
 	EXPECT_EQ(0x23, trap_cs);
