@@ -47,6 +47,26 @@ CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Werror
 HOSTCC     ?= gcc
 
+# V=1 shows each command in full; by default one line per file made.
+V ?= 0
+ifeq ($(V),1)
+Q   :=
+msg  = @true
+else
+Q   := @
+msg  = @printf '  %-7s %s\n' '$(1)' '$(patsubst $(TOP)/%,%,$(2))'
+endif
+# Every C compile writes $@.d: the headers it read (-MMD, user headers
+# only; -MP: a removed header is no error).  Included at the end.
+DEPFLAGS    = -MMD -MP -MF $@.d
+
+# $(call cc-obj,COMPILER FLAGS): one .c ($<) into one object ($@).
+define cc-obj
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(1) $(DEPFLAGS) -c -o $@ $<
+endef
+
 .PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools tools-asan samples selftests initramfs run shell check soak \
 	bench fuzz fuzz-addnote checkpatch kernel-tree kernel-refresh keys clean distclean help \
 	install deb deb-tools kernel-host kernel-host-config deb-kernel-test check-deb
@@ -152,21 +172,45 @@ kernel-nokml: kernel-tree $(KOBJ_NOKML)/.config
 # ---- user-space tools ------------------------------------------------------
 tools: $(STAMP)
 
+# Host tools are linked from objects under build/obj/ (the same path as
+# their source), one .d each; the ASan and fuzzer builds compile the same
+# sources with their own flags into directories of their own.
+OBJ        := $(BUILD)/obj
+OBJ_ASAN   := $(BUILD)/obj-asan
+OBJ_FUZZ   := $(BUILD)/fuzz/obj
+OBJ_FUZZ_STRICT := $(BUILD)/fuzz/obj-strict
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+objs = $(patsubst %.c,$(1)/%.o,$(2))
+
+$(OBJ)/%.o: %.c
+	$(call cc-obj,$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote)
+$(OBJ_ASAN)/%.o: %.c
+	$(call cc-obj,$(HOSTCC) $(ASAN_CFLAGS) $(WARN) -Ielfnote)
+$(OBJ_FUZZ)/%.o: %.c
+	$(call cc-obj,clang $(FUZZ_CFLAGS) -Ielfnote)
+# (fuzz_addnote: any sanitizer finding stops the run)
+$(OBJ_FUZZ_STRICT)/%.o: %.c
+	$(call cc-obj,clang $(FUZZ_CFLAGS) -fno-sanitize-recover=all -Ielfnote)
+
+# $(call link,COMPILER FLAGS,LIBRARIES): the objects ($^) into $@.
+define link
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(1) -o $@ $^ $(2)
+endef
+
 STAMP_SRC  := tools/kml-stamp.c tools/kml-scan.c tools/kml-addnote.c elfnote/kml_notewalk.c
-STAMP_DEPS := $(STAMP_SRC) tools/kml-scan.h tools/kml-addnote.h elfnote/kml_notewalk.h elfnote/kml_note.h
-$(STAMP): $(STAMP_DEPS)
-	@mkdir -p $(TOOLS)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto -lcapstone
+$(STAMP): $(call objs,$(OBJ),$(STAMP_SRC))
+	$(call link,$(HOSTCC) $(CFLAGS),-lelf -lcrypto -lcapstone)
 
 # The same tool built with ASan + UBSan (any finding aborts): the host tests
 # feed it every corpus file (selftests/host/test-add-note.sh, test-kml-scan.sh).
 STAMP_ASAN := $(BUILD)/tools-asan/kml-stamp
 tools-asan: $(STAMP_ASAN)
 check-prereqs: $(STAMP_ASAN)	# (STAMP_ASAN is defined after that rule's first line)
-$(STAMP_ASAN): $(STAMP_DEPS)
-	@mkdir -p $(@D)
-	$(HOSTCC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-		-fno-sanitize-recover=all $(WARN) -Ielfnote -o $@ $(STAMP_SRC) -lelf -lcrypto -lcapstone
+$(STAMP_ASAN): $(call objs,$(OBJ_ASAN),$(STAMP_SRC))
+	$(call link,$(HOSTCC) $(ASAN_CFLAGS),-lelf -lcrypto -lcapstone)
 
 # ---- BPF tools: kmlsnoop, kmltop ---------------------------------------------
 # Laid out as libbpf-bootstrap does: a .bpf.c beside its loader, the
@@ -199,35 +243,30 @@ $(BPFOBJ)/vmlinux.h: $(VMLINUX) $(BPFOBJ)/vmlinux.path
 		echo "bpf-tools: no BTF in $< (CONFIG_DEBUG_INFO_BTF=y needed; bpftool: $(BPFTOOL))" >&2; exit 1; }
 	@mv $@.tmp $@
 
-$(BPFOBJ)/%.bpf.o: tools/%.bpf.c tools/kml-bpf.h $(BPFOBJ)/vmlinux.h
-	@echo "  BPF     $@"
-	@clang $(BPF_CFLAGS) -I$(BPFOBJ) -Itools -c $< -o $(@:.bpf.o=.tmp.bpf.o)
-	@$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
-	@rm -f $(@:.bpf.o=.tmp.bpf.o)
+$(BPFOBJ)/%.bpf.o: tools/%.bpf.c $(BPFOBJ)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)clang $(BPF_CFLAGS) $(DEPFLAGS) -MT $@ -I$(BPFOBJ) -Itools -c $< -o $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)rm -f $(@:.bpf.o=.tmp.bpf.o)
 
 $(BPFOBJ)/%.skel.h: $(BPFOBJ)/%.bpf.o
-	@$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BPFOBJ)/kml-bpf-util.o: tools/kml-bpf-util.c tools/kml-bpf-util.h
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -c -o $@ $<
+# (the skeleton is named: it must exist before the first compile that
+# records it in the .d file)
+$(BPFOBJ)/kmlsnoop.o $(BPFOBJ)/kmltop.o: $(BPFOBJ)/%.o: tools/%.c $(BPFOBJ)/%.skel.h
+	$(call cc-obj,$(HOSTCC) $(CFLAGS) $(WARN) -I$(BPFOBJ) -Itools)
 
-$(BPFOBJ)/kmlsnoop.o $(BPFOBJ)/kmltop.o: $(BPFOBJ)/%.o: tools/%.c $(BPFOBJ)/%.skel.h \
-		tools/kml-bpf.h tools/kml-bpf-util.h
-	$(HOSTCC) $(CFLAGS) $(WARN) -I$(BPFOBJ) -Itools -c -o $@ $<
-
-$(BPF_TOOLS): $(TOOLS)/%: $(BPFOBJ)/%.o $(BPFOBJ)/kml-bpf-util.o
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -o $@ $^ $(BPF_LIBS)
+$(BPF_TOOLS): $(TOOLS)/%: $(BPFOBJ)/%.o $(OBJ)/tools/kml-bpf-util.o
+	$(call link,$(HOSTCC) $(CFLAGS),$(BPF_LIBS))
 
 # The copies make install and the kml-tools .deb ship: libbpf still linked
 # in (no libbpf package of the right version needed), libelf, libz and libc
 # shared, so that the package depends on them and gets their security
 # updates (the guest's fully static copies above have no libraries there).
 PKG_BPF_TOOLS := $(BUILD)/tools-pkg/kmlsnoop $(BUILD)/tools-pkg/kmltop
-$(PKG_BPF_TOOLS): $(BUILD)/tools-pkg/%: $(BPFOBJ)/%.o $(BPFOBJ)/kml-bpf-util.o
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -o $@ $^ -l:libbpf.a -lelf -lz
+$(PKG_BPF_TOOLS): $(BUILD)/tools-pkg/%: $(BPFOBJ)/%.o $(OBJ)/tools/kml-bpf-util.o
+	$(call link,$(HOSTCC) $(CFLAGS),-l:libbpf.a -lelf -lz)
 check-prereqs: $(PKG_BPF_TOOLS)
 
 .PHONY: bpf-tools FORCE
@@ -324,7 +363,65 @@ check-deb: deps
 	@selftests/host/test-deb-kernel.sh
 
 # ---- samples and selftest programs --------------------------------------
+# Each program is one C file, compiled and linked by one rule (cc-prog) with
+# what its line in the tables below gives it:
+#   $(call prog,PROGRAM,SOURCE,FLAGS,LINK)       -Wall -Wextra -Werror
+#   $(call harness-prog,PROGRAM,SOURCE,FLAGS,LINK)  on the kernel's
+#       kselftest_harness.h (from the unpacked tree; not -Wextra clean)
+# LINK $(KMLLINK) (the note reserved by kml.ld) also makes kml.ld a
+# prerequisite.  Headers: the .d files.
 KMLLINK := -Wl,-T,$(KML_LD)
+HARNESS := $(KTREE)/tools/testing/selftests
+PROGS   :=
+define prog
+PROGS += $(1)
+$(1): $(2) $(if $(findstring $(KMLLINK),$(4)),$(KML_LD))
+$(1): PROG_FLAGS := $(WARN) $(3)
+$(1): PROG_LINK := $(4)
+endef
+define harness-prog
+$(call prog,$(1),$(2),$(3),$(4))
+$(1): PROG_FLAGS := -Wall -Werror -I$(HARNESS) $(3)
+$(1): | kernel-tree
+endef
+
+# Samples; a name without .unstamped is its stamped copy ($(SAMPLES)/%
+# below).  segv and spin are the seed's two examples (a segfault and an
+# infinite loop in ring 0); kml_bench is make bench's program, kml_time its
+# timer for whole programs (not stamped: it only waits).
+$(eval $(call prog,$(SAMPLES)/hello-static.unstamped,samples/hello.c,-static,$(KMLLINK)))
+$(eval $(call prog,$(SAMPLES)/hello-dyn.unstamped,samples/hello.c,,$(KMLLINK)))
+$(eval $(call prog,$(SAMPLES)/hello-static.nonote,samples/hello.c,-static))
+$(foreach p,segv spin kml_bench,$(eval $(call prog,$(SAMPLES)/$(p).unstamped,samples/$(p).c,-Ielfnote -static,$(KMLLINK))))
+$(eval $(call prog,$(SAMPLES)/kml_time,samples/kml_time.c,-static))
+
+# Guest test programs (selftests/guest/; mkcases.sh stamps copies of those
+# that run stamped: kml-probe, the ring-0 test, fastpath, boundary, ...).
+# kml_ring0_test-dyn: glibc's ld.so + libc + libpthread.  kml-preload.so:
+# what the policy test preloads into a stamped program.  kml-big: > 2 MB,
+# for exec timing.  kml-privinsn: one function per instruction the scan
+# decides about (never called).
+$(eval $(call prog,$(SELFTESTS)/kml-probe,selftests/guest/kml-probe.c,-static,$(KMLLINK)))
+$(eval $(call prog,$(SELFTESTS)/kml_ring0_test-static,selftests/guest/kml_ring0_test.c,-Ielfnote -static -pthread,$(KMLLINK)))
+$(eval $(call prog,$(SELFTESTS)/kml_ring0_test-dyn,selftests/guest/kml_ring0_test.c,-Ielfnote -pthread,$(KMLLINK)))
+$(eval $(call prog,$(SELFTESTS)/kml_exec_test,selftests/guest/kml_exec_test.c,-static))
+$(eval $(call prog,$(SELFTESTS)/kml_policy_test,selftests/guest/kml_policy_test.c,-static))
+$(eval $(call prog,$(SELFTESTS)/kml-preload.so,selftests/guest/kml_preload.c,-shared -fPIC -nostdlib))
+$(eval $(call prog,$(SELFTESTS)/kml-big,selftests/guest/kml_big.c,-static,$(KMLLINK)))
+$(eval $(call prog,$(SELFTESTS)/kml-privinsn,selftests/guest/kml_privinsn.c,-static,$(KMLLINK)))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_ptrace_test,selftests/guest/kml_ptrace_test.c,-static))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_fastpath_test,selftests/guest/kml_fastpath_test.c,-Ielfnote -static,$(KMLLINK)))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_boundary_test,selftests/guest/kml_boundary_test.c,-static,$(KMLLINK)))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_ist_nest_test,selftests/guest/kml_ist_nest_test.c,-static,$(KMLLINK)))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_privileged_test,selftests/guest/kml_privileged_test.c,-static))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_bash_test,selftests/guest/kml_bash_test.c,-static))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_observe_test,selftests/guest/kml_observe_test.c,-static))
+
+$(PROGS):
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(CFLAGS) $(PROG_FLAGS) $(DEPFLAGS) -o $@ $< $(PROG_LINK)
+
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
 	$(SAMPLES)/hello-static.nonote $(SAMPLES)/hello-static $(SAMPLES)/hello-dyn \
 	$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/segv $(SAMPLES)/spin \
@@ -332,27 +429,9 @@ SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped 
 
 samples: $(SAMPLE_BINS)
 
-$(SAMPLES)/hello-static.unstamped: samples/hello.c $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
-$(SAMPLES)/hello-dyn.unstamped: samples/hello.c $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -o $@ $< $(KMLLINK)
-# The seed's two examples: a segfault and an infinite loop in ring 0.
-# kml_bench: the same static binary, stamped and not, for make bench.
-$(SAMPLES)/segv.unstamped $(SAMPLES)/spin.unstamped $(SAMPLES)/kml_bench.unstamped: \
-		$(SAMPLES)/%.unstamped: samples/%.c elfnote/kml_syscall.h $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -o $@ $< $(KMLLINK)
-# The bench's timer for whole programs (not stamped: it only waits).
-$(SAMPLES)/kml_time: samples/kml_time.c
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
-$(SAMPLES)/hello-static.nonote: samples/hello.c
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
 $(SAMPLES)/%: $(SAMPLES)/%.unstamped $(STAMP) $(KML_KEY)
-	cp $< $@.tmp && $(STAMP) --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
+	$(call msg,STAMP,$@)
+	$(Q)cp $< $@.tmp && $(STAMP) --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
 
 SELFTEST_BINS := $(SELFTESTS)/kml-probe $(SELFTESTS)/kml_exec_test \
 	$(SELFTESTS)/kml_ring0_test-static $(SELFTESTS)/kml_ring0_test-dyn \
@@ -369,111 +448,63 @@ selftests: $(SELFTEST_BINS)
 # headers and kml.ld, stamped by the packaged kml-stamp (guest suite "pkg").
 PKGROOT := $(DEBDIR)/root
 $(SELFTESTS)/kml-pkg-probe: selftests/guest/kml_pkg_probe.c $(TOOLS_DEB) $(KML_KEY)
-	@mkdir -p $(@D)
-	@rm -rf $(PKGROOT) && dpkg -x $(TOOLS_DEB) $(PKGROOT)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@.unstamped $< $$(PKG_CONFIG_LIBDIR=$(PKGROOT)/usr/share/pkgconfig \
+	$(call msg,CC,$@ (kml-tools package))
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -rf $(PKGROOT) && dpkg -x $(TOOLS_DEB) $(PKGROOT)
+	$(Q)$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@.unstamped $< $$(PKG_CONFIG_LIBDIR=$(PKGROOT)/usr/share/pkgconfig \
 		PKG_CONFIG_SYSROOT_DIR=$(PKGROOT) pkg-config --cflags --libs kml)
-	cp $@.unstamped $@.tmp && $(PKGROOT)/usr/bin/kml-stamp --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
+	$(Q)cp $@.unstamped $@.tmp && $(PKGROOT)/usr/bin/kml-stamp --key $(KML_KEY) $@.tmp >/dev/null && mv $@.tmp $@
 
-$(SELFTESTS)/kml-probe: selftests/guest/kml-probe.c selftests/guest/kml_status.h $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
-# Stamped by mkcases.sh; -dyn is glibc's ld.so + libc + libpthread.
-$(SELFTESTS)/kml_ring0_test-static: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h \
-		elfnote/kml_syscall.h $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -static -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_ring0_test-dyn: selftests/guest/kml_ring0_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h \
-		elfnote/kml_syscall.h $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -Ielfnote -pthread -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_exec_test: selftests/guest/kml_exec_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h selftests/guest/kml_spawn.h
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
-# The trust-policy driver (unstamped, root); what it preloads into a
-# stamped program; a > 2 MB program (stamped by mkcases.sh) for exec timing.
-$(SELFTESTS)/kml_policy_test: selftests/guest/kml_policy_test.c selftests/guest/kml_status.h selftests/guest/kml_tap.h selftests/guest/kml_spawn.h
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $<
-# Tests on the kernel's kselftest harness (from the unpacked tree); the
-# harness itself is not -Wextra clean.
-HARNESS := $(KTREE)/tools/testing/selftests
-$(SELFTESTS)/kml_ptrace_test: selftests/guest/kml_ptrace_test.c | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
-# Stamped by mkcases.sh (and run unstamped as the control).
-$(SELFTESTS)/kml_fastpath_test: selftests/guest/kml_fastpath_test.c selftests/guest/kml_status.h \
-		elfnote/kml_syscall.h $(KML_LD) | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -Ielfnote -static -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_boundary_test: selftests/guest/kml_boundary_test.c selftests/guest/kml_status.h \
-		$(KML_LD) | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $< $(KMLLINK)
 # The kernel's own x86 selftests, 64-bit, note reserved (stamped copies
 # are made by mkcases.sh): the guest's x86-selftests suite.
 $(SELFTESTS)/x86/list: selftests/build-x86-selftests.sh $(KML_LD) | kernel-tree
-	@echo "  X86ST   $(@D)"
-	@selftests/build-x86-selftests.sh $(KTREE) $(@D) $(KML_LD) 2> $(@D).log || \
+	$(call msg,X86ST,$(@D))
+	$(Q)selftests/build-x86-selftests.sh $(KTREE) $(@D) $(KML_LD) 2> $(@D).log || \
 		{ cat $(@D).log >&2; exit 1; }
-# Stamped by mkcases.sh: NMIs on the KML IST (guest suite ist-nest).
-$(SELFTESTS)/kml_ist_nest_test: selftests/guest/kml_ist_nest_test.c selftests/guest/kml_status.h \
-		$(KML_LD) | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $< $(KMLLINK)
-$(SELFTESTS)/kml_privileged_test: selftests/guest/kml_privileged_test.c | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
-# One function per instruction the scan decides about (never called);
-# stamped by mkcases.sh with --allow-privileged.
-$(SELFTESTS)/kml-privinsn: selftests/guest/kml_privinsn.c selftests/guest/kml_status.h $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
-# The pty driver of the stamped Debian bash (selftests/guest/kml_bash_test.c).
-$(SELFTESTS)/kml_bash_test: selftests/guest/kml_bash_test.c | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
-# kmlsnoop and kmltop checked against what the kernel decided (guest
-# suite "observe"; the tools themselves: bpf-tools).
-$(SELFTESTS)/kml_observe_test: selftests/guest/kml_observe_test.c | kernel-tree
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) -Wall -Werror -I$(HARNESS) -static -o $@ $<
-$(SELFTESTS)/kml-preload.so: selftests/guest/kml_preload.c
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -shared -fPIC -nostdlib -o $@ $<
-$(SELFTESTS)/kml-big: selftests/guest/kml_big.c $(KML_LD)
-	@mkdir -p $(@D)
-	$(HOSTCC) $(CFLAGS) $(WARN) -static -o $@ $< $(KMLLINK)
 
 # ---- the guest -------------------------------------------------------------
-# build/initramfs.cpio.gz: make run, make shell and the small-memory boots of
-# make check (256 MB: it must unpack in well under that).
+# build/initramfs-run.cpio.gz: make run (the samples it runs, no tests).
+# build/initramfs.cpio.gz: the test image: make shell and the small-memory
+# boots of make check (256 MB: it must unpack in well under that).
 # build/initramfs-full.cpio.gz: the same with Debian's dd, sqlite3 and
 # stress-ng (stamped with --add-note, and unmodified) and the kernel's x86
 # selftests appended, for the main make check boots and make bench.
 INITRAMFS_FULL := $(BUILD)/initramfs-full.cpio.gz
-initramfs: $(INITRAMFS) $(INITRAMFS_FULL)
+INITRAMFS_RUN  := $(BUILD)/initramfs-run.cpio.gz
+GUEST_RUN      := $(BUILD)/guest-run
+RUN_BINS       := $(SAMPLES)/hello-static $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn
+initramfs: $(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN)
+
+# What every image has: tools/mk-initramfs.sh and the guest side of the tools.
+GUEST_BASE := tools/mk-initramfs.sh tools/guest/init tools/guest/kml-bench-guest
 
 $(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
-		selftests/mkcases.sh selftests/guest/init selftests/guest/run-tests.sh \
-		$(wildcard selftests/fuzz-corpus/*) tools/mk-initramfs.sh $(BPF_TOOLS)
-	@echo "  GUEST   $@"
-	@STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
+		selftests/mkcases.sh selftests/guest/run-tests.sh \
+		$(wildcard selftests/fuzz-corpus/*) $(GUEST_BASE) $(BPF_TOOLS)
+	$(call msg,GUEST,$@)
+	$(Q)STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
 		SELFTESTS=$(SELFTESTS) BPF_TOOLS="$(BPF_TOOLS)" selftests/mkcases.sh $(GUEST)/kml
-	@tools/mk-initramfs.sh $(GUEST) $@
+	$(Q)tools/mk-initramfs.sh --add selftests/guest/run-tests.sh /bin/run-tests.sh $(GUEST) $@
+
+# make run's image: the three programs it runs, nothing of the tests.
+$(INITRAMFS_RUN): $(RUN_BINS) $(GUEST_BASE)
+	$(call msg,GUEST,$@)
+	$(Q)rm -rf $(GUEST_RUN) && mkdir -p $(GUEST_RUN)/kml && cp $(RUN_BINS) $(GUEST_RUN)/kml/
+	$(Q)tools/mk-initramfs.sh $(GUEST_RUN) $@
 
 $(INITRAMFS_FULL): $(INITRAMFS) $(SAMPLES)/kml_time $(SELFTESTS)/x86/list $(STAMP) \
 		selftests/mkprograms.sh tools/mk-initramfs.sh
-	@echo "  GUEST   $@"
-	@STAMP=$(STAMP) KEY=$(KML_KEY) SAMPLES=$(SAMPLES) SELFTESTS=$(SELFTESTS) \
+	$(call msg,GUEST,$@)
+	$(Q)STAMP=$(STAMP) KEY=$(KML_KEY) SAMPLES=$(SAMPLES) SELFTESTS=$(SELFTESTS) \
 		selftests/mkprograms.sh $(BUILD)/guest-programs/kml
-	@tools/mk-initramfs.sh --extra $(BUILD)/guest-programs $(BUILD)/initramfs-programs.cpio.gz
-	@cat $(INITRAMFS) $(BUILD)/initramfs-programs.cpio.gz > $@.tmp && mv $@.tmp $@
+	$(Q)tools/mk-initramfs.sh --extra $(BUILD)/guest-programs $(BUILD)/initramfs-programs.cpio.gz
+	$(Q)cat $(INITRAMFS) $(BUILD)/initramfs-programs.cpio.gz > $@.tmp && mv $@.tmp $@
 
 QEMU_FLAGS ?=
+# make run builds only what it boots: the kernel, kml-stamp, three samples.
 run: deps
-	@$(MAKE) --no-print-directory all
-	@tools/kml-qemu --mode run $(QEMU_FLAGS) $(BZIMAGE) $(INITRAMFS)
+	@$(MAKE) --no-print-directory kernel $(INITRAMFS_RUN)
+	@tools/kml-qemu --mode run $(QEMU_FLAGS) $(BZIMAGE) $(INITRAMFS_RUN)
 
 shell: deps
 	@$(MAKE) --no-print-directory all
@@ -498,15 +529,11 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@selftests/soak.sh $(SOAK_SECONDS)
 
-$(FUZZER): tools/fuzz_notewalk.c elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
-	@mkdir -p $(@D)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ielfnote -o $@ \
-		tools/fuzz_notewalk.c elfnote/kml_notewalk.c
+$(FUZZER): $(call objs,$(OBJ_FUZZ),tools/fuzz_notewalk.c elfnote/kml_notewalk.c)
+	$(call link,clang $(FUZZ_CFLAGS))
 
-$(FUZZER_SCAN): tools/fuzz_scan.c tools/kml-scan.c tools/kml-scan.h
-	@mkdir -p $(@D)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
-		tools/fuzz_scan.c tools/kml-scan.c -lelf -lcapstone
+$(FUZZER_SCAN): $(call objs,$(OBJ_FUZZ),tools/fuzz_scan.c tools/kml-scan.c)
+	$(call link,clang $(FUZZ_CFLAGS),-lelf -lcapstone)
 
 fuzz: $(FUZZER) $(FUZZER_SCAN)
 	@mkdir -p $(BUILD)/fuzz/corpus-notewalk $(BUILD)/fuzz/corpus-scan
@@ -517,11 +544,8 @@ fuzz: $(FUZZER) $(FUZZER_SCAN)
 
 # kml-stamp --add-note's rewriting, in memory (tools/fuzz_addnote.c); seeds:
 # note-less executables (selftests/fuzz-corpus-addnote/) and the walker's.
-$(FUZZER_ADDNOTE): tools/fuzz_addnote.c tools/kml-addnote.c tools/kml-addnote.h \
-		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
-	@mkdir -p $(@D)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-Ielfnote -o $@ tools/fuzz_addnote.c tools/kml-addnote.c elfnote/kml_notewalk.c -lelf
+$(FUZZER_ADDNOTE): $(call objs,$(OBJ_FUZZ_STRICT),tools/fuzz_addnote.c tools/kml-addnote.c elfnote/kml_notewalk.c)
+	$(call link,clang $(FUZZ_CFLAGS) -fno-sanitize-recover=all,-lelf)
 
 fuzz-addnote: $(FUZZER_ADDNOTE)
 	@mkdir -p $(BUILD)/fuzz/corpus-addnote
@@ -543,12 +567,15 @@ checkpatch: kernel-tree
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
 clean:
-	rm -rf $(TOOLS) $(SAMPLES) $(SELFTESTS) $(GUEST) $(INITRAMFS) $(LOGS) $(BUILD)/fuzz $(TOOLS_DEB) $(PKGROOT) \
-		$(KOBJ_DEBTEST)
-	rm -rf $(TOOLS) $(BUILD)/tools-asan $(SAMPLES) $(SELFTESTS) $(GUEST) $(BUILD)/guest-programs \
-		$(INITRAMFS) $(INITRAMFS_FULL) $(BUILD)/initramfs-programs.cpio.gz $(LOGS) $(BUILD)/fuzz
-	rm -rf $(BPFOBJ)
+	rm -rf $(TOOLS) $(BUILD)/tools-asan $(BUILD)/tools-pkg $(OBJ) $(OBJ_ASAN) $(BPFOBJ) $(BUILD)/fuzz \
+		$(SAMPLES) $(SELFTESTS) $(GUEST) $(GUEST_RUN) $(BUILD)/guest-programs $(LOGS) \
+		$(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN) $(BUILD)/initramfs-programs.cpio.gz \
+		$(TOOLS_DEB) $(PKGROOT) $(KOBJ_DEBTEST)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 
 distclean:
 	rm -rf $(BUILD)
+
+# The header dependencies the compilers wrote (none before the first build).
+-include $(shell find $(OBJ) $(OBJ_ASAN) $(BUILD)/fuzz/obj $(BUILD)/fuzz/obj-strict \
+	$(BPFOBJ) $(SAMPLES) $(SELFTESTS) -maxdepth 3 -name '*.d' 2>/dev/null)

@@ -112,7 +112,7 @@ bench_smoke() {
 		[ $v = stamped ] && stamped_out=$out
 	done
 	# Debian's programs, both copies (they are in the full test image).
-	out=$(bench_programs quick 2>&1)
+	out=$(/bin/kml-bench-guest programs-quick 2>&1)
 	n=$(echo "$out" | grep -cE '^bench,(un)?stamped,[^,]+,[0-9.]+,[0-9]+$')
 	if [ "$n" = 10 ]; then
 		echo "ok 3 bench smoke, Debian's dd, sqlite3, stress-ng x3, both copies: 10 rows"
@@ -282,49 +282,6 @@ stress_ng() {
 	echo 1 > /proc/sys/debug/exception-trace
 }
 
-# make bench: Debian's own programs, the unmodified copy and the one
-# stamped with kml-stamp --add-note, each timed whole by kml_time
-# (bench,LABEL,OP,NS_PER_OP,COUNT like kml_bench): dd copying one byte per
-# read/write, sqlite3 inserting rows one transaction each into a database
-# on tmpfs and then aggregating them, stress-ng's system-call stressors for
-# a fixed number of bogo-ops.  Each program runs once untimed first, so
-# that the timed run finds it in the page cache and, stamped, its
-# verification in the kernel's stamp cache (what a program used often
-# sees; the cold cost of a stamp is the policy suite's "exec 2 MB" line).
-# kmlbenchscale=N multiplies the counts.
-# "bench_programs quick" (make check's bench-smoke) does 1/100 of the work.
-bench_programs() {
-	k=${kmlbenchscale:-1}
-	dd_n=$((100000 * k)) rows=$((1000 * k)) null_n=$((200000 * k))
-	x86_n=$((200000 * k)) get_n=$((2000 * k))
-	if [ "${1:-}" = quick ]; then
-		dd_n=$((dd_n / 100)) rows=$((rows / 100)) null_n=$((null_n / 100))
-		x86_n=$((x86_n / 100)) get_n=$((get_n / 100))
-	fi
-	{
-		echo "create table t (id integer primary key, v text);"
-		i=1
-		while [ $i -le $rows ]; do
-			echo "insert into t (v) values ('row $i');"
-			i=$((i + 1))
-		done
-		echo "select count(*), sum(id), max(length(v)) from t;"
-	} > /tmp/bench.sql
-	for v in unstamped stamped; do
-		s=; [ $v = unstamped ] && s=.unstamped
-		/kml/dd$s if=/dev/zero of=/dev/null bs=1 count=1 2>/dev/null
-		/kml/sqlite3$s :memory: 'select 1;' > /dev/null
-		/kml/stress-ng$s --null 1 --null-ops 1 --temp-path /tmp -q
-		/kml/kml_time $v dd-bs1-per-byte $dd_n /kml/dd$s if=/dev/zero of=/dev/null bs=1 count=$dd_n
-		rm -f /tmp/bench.db
-		/kml/kml_time $v sqlite3-insert-per-row $rows /kml/sqlite3$s /tmp/bench.db ".read /tmp/bench.sql"
-		for st in null:$null_n x86syscall:$x86_n get:$get_n; do
-			/kml/kml_time $v stress-ng-${st%%:*}-per-op ${st#*:} /kml/stress-ng$s \
-				--${st%%:*} 1 --${st%%:*}-ops ${st#*:} --temp-path /tmp -q
-		done
-	done
-}
-
 # Booted with kml=off: nobody gets ring 0 and nobody can turn KML back on.
 kmloff() {
 	echo "TAP version 13"
@@ -393,31 +350,6 @@ textpoke() {
 }
 
 case "${kmltests:-}" in
-census)
-	# tools/kml-census traces one getppid of each loop through QEMU's gdb
-	# stub; the loops only have to run long enough for it.
-	for f in /sys/devices/system/cpu/vulnerabilities/*; do
-		echo "census-vuln: $f: $(cat "$f")"
-	done
-	for v in unstamped stamped; do
-		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
-		for how in syscall direct; do
-			[ $v = unstamped ] && [ $how = direct ] && continue
-			echo "census: $v $how"
-			$f --loop $how "${kmlloops:-300000}"
-		done
-	done
-	;;
-bench)
-	for f in /sys/devices/system/cpu/vulnerabilities/*; do
-		echo "bench-vuln: $f: $(cat "$f")"
-	done
-	for v in unstamped stamped; do
-		f=/kml/kml_bench; [ $v = unstamped ] && f=$f.unstamped
-		$f $v
-	done
-	bench_programs
-	;;
 nokml)
 	suite nokml nokml
 	;;
