@@ -56,14 +56,17 @@ else
 Q   := @
 msg  = @printf '  %-7s %s\n' '$(1)' '$(patsubst $(TOP)/%,%,$(2))'
 endif
-# Every C compile writes $@.d: the headers it read (-MMD, user headers
-# only; -MP: a removed header is no error).  Included at the end.
-DEPFLAGS    = -MMD -MP -MF $@.d
+# Every C compile writes build/deps/<its output>.d: the headers it read
+# (-MMD, user headers only; -MP: a removed header is no error), kept out of
+# the output directories (they hold programs only).  Included at the end.
+DEPDIR      := $(BUILD)/deps
+DEPFILE      = $(patsubst $(BUILD)/%,$(DEPDIR)/%,$@).d
+DEPFLAGS     = -MMD -MP -MT $@ -MF $(DEPFILE)
 
 # $(call cc-obj,COMPILER FLAGS): one .c ($<) into one object ($@).
 define cc-obj
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
+	$(Q)mkdir -p $(@D) $(dir $(DEPFILE))
 	$(Q)$(1) $(DEPFLAGS) -c -o $@ $<
 endef
 
@@ -245,7 +248,8 @@ $(BPFOBJ)/vmlinux.h: $(VMLINUX) $(BPFOBJ)/vmlinux.path
 
 $(BPFOBJ)/%.bpf.o: tools/%.bpf.c $(BPFOBJ)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)clang $(BPF_CFLAGS) $(DEPFLAGS) -MT $@ -I$(BPFOBJ) -Itools -c $< -o $(@:.bpf.o=.tmp.bpf.o)
+	$(Q)mkdir -p $(dir $(DEPFILE))
+	$(Q)clang $(BPF_CFLAGS) $(DEPFLAGS) -I$(BPFOBJ) -Itools -c $< -o $(@:.bpf.o=.tmp.bpf.o)
 	$(Q)$(BPFTOOL) gen object $@ $(@:.bpf.o=.tmp.bpf.o)
 	$(Q)rm -f $(@:.bpf.o=.tmp.bpf.o)
 
@@ -419,7 +423,7 @@ $(eval $(call harness-prog,$(SELFTESTS)/kml_observe_test,selftests/guest/kml_obs
 
 $(PROGS):
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
+	$(Q)mkdir -p $(@D) $(dir $(DEPFILE))
 	$(Q)$(HOSTCC) $(CFLAGS) $(PROG_FLAGS) $(DEPFLAGS) -o $@ $< $(PROG_LINK)
 
 SAMPLE_BINS := $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn.unstamped \
@@ -462,6 +466,11 @@ $(SELFTESTS)/x86/list: selftests/build-x86-selftests.sh $(KML_LD) | kernel-tree
 	$(Q)selftests/build-x86-selftests.sh $(KTREE) $(@D) $(KML_LD) 2> $(@D).log || \
 		{ cat $(@D).log >&2; exit 1; }
 
+# The broken stamps' surgeon (selftests/mkcases.sh), a host program.
+FORGE := $(BUILD)/host/kml-forge
+$(FORGE): $(call objs,$(OBJ),selftests/kml-forge.c elfnote/kml_notewalk.c)
+	$(call link,$(HOSTCC) $(CFLAGS),-lelf)
+
 # ---- the guest -------------------------------------------------------------
 # build/initramfs-run.cpio.gz: make run (the samples it runs, no tests).
 # build/initramfs.cpio.gz: the test image: make shell and the small-memory
@@ -478,11 +487,11 @@ initramfs: $(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN)
 # What every image has: tools/mk-initramfs.sh and the guest side of the tools.
 GUEST_BASE := tools/mk-initramfs.sh tools/guest/init tools/guest/kml-bench-guest
 
-$(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(KML_CERT) $(UNTRUSTED) \
+$(INITRAMFS): $(SAMPLE_BINS) $(SELFTEST_BINS) $(STAMP) $(FORGE) $(KML_CERT) $(UNTRUSTED) \
 		selftests/mkcases.sh selftests/guest/run-tests.sh \
 		$(wildcard selftests/fuzz-corpus/*) $(GUEST_BASE) $(BPF_TOOLS)
 	$(call msg,GUEST,$@)
-	$(Q)STAMP=$(STAMP) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
+	$(Q)STAMP=$(STAMP) FORGE=$(FORGE) KEY=$(KML_KEY) UNTRUSTED_KEY=$(UNTRUSTED) SAMPLES=$(SAMPLES) \
 		SELFTESTS=$(SELFTESTS) BPF_TOOLS="$(BPF_TOOLS)" selftests/mkcases.sh $(GUEST)/kml
 	$(Q)tools/mk-initramfs.sh --add selftests/guest/run-tests.sh /bin/run-tests.sh $(GUEST) $@
 
@@ -567,8 +576,8 @@ checkpatch: kernel-tree
 		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
 
 clean:
-	rm -rf $(TOOLS) $(BUILD)/tools-asan $(BUILD)/tools-pkg $(OBJ) $(OBJ_ASAN) $(BPFOBJ) $(BUILD)/fuzz \
-		$(SAMPLES) $(SELFTESTS) $(GUEST) $(GUEST_RUN) $(BUILD)/guest-programs $(LOGS) \
+	rm -rf $(TOOLS) $(BUILD)/tools-asan $(BUILD)/tools-pkg $(OBJ) $(OBJ_ASAN) $(BPFOBJ) $(BUILD)/fuzz $(DEPDIR) \
+		$(SAMPLES) $(SELFTESTS) $(BUILD)/host $(GUEST) $(GUEST_RUN) $(BUILD)/guest-programs $(LOGS) \
 		$(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN) $(BUILD)/initramfs-programs.cpio.gz \
 		$(TOOLS_DEB) $(PKGROOT) $(KOBJ_DEBTEST)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
@@ -577,5 +586,4 @@ distclean:
 	rm -rf $(BUILD)
 
 # The header dependencies the compilers wrote (none before the first build).
--include $(shell find $(OBJ) $(OBJ_ASAN) $(BUILD)/fuzz/obj $(BUILD)/fuzz/obj-strict \
-	$(BPFOBJ) $(SAMPLES) $(SELFTESTS) -maxdepth 3 -name '*.d' 2>/dev/null)
+-include $(shell find $(DEPDIR) -name '*.d' 2>/dev/null)

@@ -101,11 +101,11 @@ boot_guest() {
 	tr -d '\r' < "$LOGS/$name-console.log" > "$con" 2>/dev/null || : > "$con"
 	for s in $suites; do
 		sed -n "/^==== KML-SUITE $s ====\$/,/^==== KML-END $s ====\$/p" "$con" \
-			| sed '1d;$d' > "$LOGS/$name-$s.tap"
+			| sed '1d;$d' | grep -v '^==== KML-EXIT ' > "$LOGS/$name-$s.tap"
 		taps+=("$LOGS/$name-$s.tap")
 	done
 	{
-		echo "1..4"
+		echo "1..5"
 		grep -q "kml-guest: up" "$con" && echo "ok 1 $name: booted to /init" \
 			|| echo "not ok 1 $name: booted to /init"
 		if [ $rc -eq 0 ] && grep -q "kml-guest: powering off" "$con"; then
@@ -125,6 +125,16 @@ boot_guest() {
 		done
 		[ -z "$missing" ] && echo "ok 4 $name: every guest suite ran to its end" \
 			|| echo "not ok 4 $name: guest suites missing or cut short:$missing"
+		# A test program that fails without a "not ok" line (it crashed
+		# between tests, or its harness counted a failure it did not
+		# print) still fails its suite.
+		bad=
+		for s in $suites; do
+			st=$(sed -n "s/^==== KML-EXIT $s \([0-9]*\) ====\$/\1/p" "$con")
+			[ -z "$st" ] || [ "$st" = 0 ] || bad+=" $s (exit $st)"
+		done
+		[ -z "$bad" ] && echo "ok 5 $name: every guest suite's program exited 0" \
+			|| echo "not ok 5 $name: guest suites whose program exited non-zero:$bad"
 	} > "$LOGS/$name-kernel.tap"
 	taps+=("$LOGS/$name-kernel.tap")
 }

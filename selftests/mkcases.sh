@@ -2,31 +2,25 @@
 # mkcases.sh OUTDIR - make the guest's test programs and broken stamps.
 #
 # Stamping happens on the host (the guest holds no key).  Every broken file
-# starts as a correctly stamped program and gets exactly one defect, written
-# with dd at an offset that `kml-stamp --show` reports, so each case tests the
-# one check it names.  OUTDIR/cases lists what the guest expects of each file
+# starts as a correctly stamped program and gets exactly one defect, made by
+# kml-forge (selftests/kml-forge.c), which finds and names every field
+# through elfnote/kml_note.h, the shared note walker and libelf: no offset
+# or size of the format is written here.  So each case tests the one check
+# it names.  OUTDIR/cases lists what the guest expects of each file
 # (format: selftests/guest/kml_exec_test.c).
 #
-# Environment: STAMP (kml-stamp), KEY, UNTRUSTED_KEY, SAMPLES, SELFTESTS;
-# BPF_TOOLS (optional: the kmlsnoop and kmltop binaries to copy).
+# Environment: STAMP (kml-stamp), FORGE (kml-forge), KEY, UNTRUSTED_KEY,
+# SAMPLES, SELFTESTS; BPF_TOOLS (optional: the kmlsnoop and kmltop binaries
+# to copy).
 set -euo pipefail
 out=$1
-: "${STAMP:?}" "${KEY:?}" "${UNTRUSTED_KEY:?}" "${SAMPLES:?}" "${SELFTESTS:?}"
+: "${STAMP:?}" "${FORGE:?}" "${KEY:?}" "${UNTRUSTED_KEY:?}" "${SAMPLES:?}" "${SELFTESTS:?}"
 rm -rf "$out"
 mkdir -p "$out"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-field() { "$STAMP" --show "$1" | sed -n "s/^$2: //p"; }
-# show_field TEXT NAME: one field of a --show output already in hand
-show_field() { sed -n "s/^$2: //p" <<< "$1"; }
-# poke FILE OFFSET BYTE...: overwrite bytes (given in hex) in place
-poke() {
-	local f=$1 off=$2 b s=""
-	shift 2
-	for b in "$@"; do s+="\\x$b"; done
-	printf "$s" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
-}
-le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+# forge OPERATION ARGS...: one defect in the current case's file $f
+forge() { "$FORGE" "$f" "$@"; }
 stamped() { cp "$1" "$out/$2"; "$STAMP" --key "$KEY" "$out/$2" >/dev/null; }
 # stamped_priv SRC NAME: the same for code with privileged instructions on
 # purpose (kml-stamp refuses it without --allow-privileged; its list of
@@ -130,175 +124,122 @@ cp "$SAMPLES/hello-static.unstamped" "$out/secondary-signed"
 printf 'kml secondary keyring test' >> "$out/secondary-signed"
 "$STAMP" --key "$tmp/sec.pem" "$out/secondary-signed" >/dev/null
 
-# Broken stamps: one defect each.
-bad() {	# bad NAME [SOURCE]: a fresh stamped copy to break
+# Broken stamps: one defect each.  bad NAME [SOURCE]: a fresh stamped copy
+# to break, $f; its size, note and descriptor offsets and signature length
+# (kml-forge info) in $size, $n, $d, $siglen.
+bad() {
 	stamped "$SAMPLES/${2:-hello-static}.unstamped" "bad-$1"
 	f="$out/bad-$1"
-	local show
-	show=$("$STAMP" --show "$f")	# once per file, not once per field
-	d=$(show_field "$show" desc-offset)
-	n=$(show_field "$show" note-offset)
-	size=$(show_field "$show" file-size)
-	siglen=$(show_field "$show" signature | sed 's/pkcs7, \([0-9]*\) bytes/\1/')
+	eval "$("$FORGE" "$f" info)"
+	n=$note d=$desc
 }
-bad modified;      poke "$f" $((size / 2)) "$(printf %02x $(( ($(od -An -tu1 -j $((size / 2)) -N1 "$f") ^ 0xff) )))"
-bad dyn-modified hello-dyn; poke "$f" $((size - 1)) "$(printf %02x $(( ($(od -An -tu1 -j $((size - 1)) -N1 "$f") ^ 0x01) )))"
+bad modified;      forge flip MID 0xff
+bad dyn-modified hello-dyn; forge flip LAST 0x01
 bad appended;      printf '\0' >> "$f"
 bad untrusted;     "$STAMP" --key "$UNTRUSTED_KEY" "$f" >/dev/null 2>&1
-bad sig-garbage;   poke "$f" $((d + 16)) 30 82 ff ff 41 41 41 41
-bad siglen-zero;   poke "$f" $((d + 12)) 00 00 00 00
-bad siglen-huge;   poke "$f" $((d + 12)) ff ff ff ff
-bad version;       poke "$f" $((d + 8)) 03 00
-bad magic;         poke "$f" $d 4b 4d 4c 58
-bad hash;          poke "$f" $((d + 10)) 07
-bad trailing;      poke "$f" $((d + 16 + siglen)) 01
-bad descsz-small;  poke "$f" $((n + 4)) $(le32 1036)
-bad descsz-huge;   poke "$f" $((n + 4)) $(le32 0x10000000)
-bad notetype;      poke "$f" $((n + 8)) 02 00 00 00
+bad sig-garbage;   forge desc-sig-bytes 3082ffff41414141
+bad siglen-zero;   forge desc sig_len 0
+bad siglen-huge;   forge desc sig_len 0xffffffff
+bad version;       forge desc version 3
+bad magic;         forge desc magic KMLXTAMP
+bad hash;          forge desc hash_algo 7
+bad trailing;      forge desc-trailing 1
+bad descsz-small;  forge note descsz DESC_SIZE-4
+bad descsz-huge;   forge note descsz 0x10000000
+bad notetype;      forge note type 2
 # A valid stamp copied from another program: hello-static carrying the
 # descriptor of hello-dyn, byte for byte.
-bad copied
-src="$out/hello-dyn"
-dd if="$src" of="$f" bs=1 skip="$(field "$src" desc-offset)" seek="$d" count="$(field "$src" desc-size)" conv=notrunc status=none
+bad copied;        forge desc-copy "$out/hello-dyn"
 
 # --- Forgeries of the signature and of what it signs (need the trusted key,
-# hence made here and not committed).  Helpers: rdu FILE OFF BYTES reads a
-# little-endian number; hex2bin; le64h N (16 hex digits, little-endian).
-rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
-hex2bin() { printf "$(sed 's/\(..\)/\\x\1/g' <<< "$1")"; }
-le64h() { local i s=""; for i in 0 1 2 3 4 5 6 7; do s+=$(printf %02x $(($1 >> (8 * i) & 255))); done; echo "$s"; }
-le64() { le64h "$1" | sed 's/\(..\)/\1 /g'; }
-# put_sig FILE DER [FLAGS]: a complete, well-formed descriptor (magic,
-# version, SHA-256, PKCS#7, length) holding the signature DER, written at
-# $d: version 1 (the first format: no flags, zero tail), or version 2 with
-# FLAGS in its tail.
-put_sig() {
-	local len v=1; len=$(stat -c %s "$2")
-	[ $# -ge 3 ] && v=2
-	{ printf "KMLSTAMP\\x0$v\\x00\\x01\\x01"; hex2bin "$(le64h "$len" | cut -c1-8)"
-	  cat "$2"; head -c $((1016 - len)) /dev/zero
-	  if [ $v = 2 ]; then hex2bin "$(le64h "$3" | cut -c1-8)00000000"; else head -c 8 /dev/zero; fi
-	} > "$tmp/desc"
-	dd if="$tmp/desc" of="$1" bs=1 seek="$d" conv=notrunc status=none
-}
-# sign OUT MAGIC SIZE DESC_OFF DIGEST [FLAGS]: cms_sign over a statement
-# (struct kml_signed_data) built here from its fields: the 64-byte
-# version 1 statement, or with FLAGS the 72-byte version 2 one.
+# hence made here and not committed).  put_sig DER [FLAGS]: a complete,
+# well-formed descriptor (magic, version, SHA-256, PKCS#7, length) holding
+# the signature DER: version 1 (the first format: no flags, zero tail), or
+# version 2 with FLAGS in its tail.  sign OUT VERSION FLAGS [FIELD=VALUE]:
+# the trusted key's signature over the statement (struct kml_signed_data)
+# a stamp of that version and flags signs for $f, a field replaced.
+put_sig() { forge sig-put "$@"; }
 sign() {
-	{ printf '%s' "$2"; head -c $((16 - ${#2})) /dev/zero
-	  hex2bin "$(le64h "$3")$(le64h "$4")$5"
-	  [ $# -ge 6 ] && hex2bin "$(le64h "$6" | cut -c1-8)00000000"; } > "$tmp/stmt"
-	cms_sign "$tmp/stmt" "$1"
+	local o=$1; shift
+	forge statement "$tmp/stmt" "$1" "$2" "$digest" "${@:3}"
+	cms_sign "$tmp/stmt" "$o"
 }
 digest=$("$STAMP" --hash "$SAMPLES/hello-static.unstamped"); digest=${digest%% *}
 # The control: a stamp made this way from the right statement is accepted
 # (by kml-stamp --verify here, and in ring 0 by the guest), so each forgery
 # below fails for its one defect only.
 bad sign-control
-sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig"
+sign "$tmp/sig" 1 0; put_sig "$tmp/sig"
 "$STAMP" --verify --cert "$KEY" "$f" >/dev/null || { echo "mkcases: the openssl-made control stamp does not verify" >&2; exit 1; }
 mv "$f" "$out/good-openssl"
-bad stmt-magic;    sign "$tmp/sig" "KML stamp v0" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig"
-bad stmt-size;     sign "$tmp/sig" "KML stamp v1" $((size + 1)) "$d" "$digest"; put_sig "$f" "$tmp/sig"
-bad stmt-offset;   sign "$tmp/sig" "KML stamp v1" "$size" "$n" "$digest"; put_sig "$f" "$tmp/sig"
-bad stmt-digest;   sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$(printf %02x $((0x${digest:0:2} ^ 1)))${digest:2}"; put_sig "$f" "$tmp/sig"
-# A signature by the trusted key over the file itself (as a module
-# signature would be), not over the statement.
+bad stmt-magic;    sign "$tmp/sig" 1 0 "magic=KML stamp v0"; put_sig "$tmp/sig"
+bad stmt-size;     sign "$tmp/sig" 1 0 size=SIZE+1; put_sig "$tmp/sig"
+bad stmt-offset;   sign "$tmp/sig" 1 0 offset=NOTE; put_sig "$tmp/sig"
+bad stmt-digest;   sign "$tmp/sig" 1 0 "digest=$(printf %02x $((0x${digest:0:2} ^ 1)))${digest:2}"; put_sig "$tmp/sig"
 # Version 2: the flags are signed.  openssl-made control with
 # KML_STAMP_F_PRIVILEGED (runs in ring 0); one version's statement under
 # the other version's descriptor; the flag cleared or set after signing;
 # flags this kernel does not know; the reserved word; a version 1 stamp
 # with a non-zero tail.
 bad sign-control-v2
-sign "$tmp/sig" "KML stamp v2" "$size" "$d" "$digest" 1; put_sig "$f" "$tmp/sig" 1
+sign "$tmp/sig" 2 1; put_sig "$tmp/sig" 1
 "$STAMP" --verify --cert "$KEY" "$f" | grep -q 'privileged instructions allowed' ||
 	{ echo "mkcases: the openssl-made version 2 control stamp does not verify" >&2; exit 1; }
 mv "$f" "$out/good-openssl-v2"
-bad stmt-v1-as-v2; sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig" 0
-bad stmt-v2-as-v1; sign "$tmp/sig" "KML stamp v2" "$size" "$d" "$digest" 0; put_sig "$f" "$tmp/sig"
-bad stmt-flags;    sign "$tmp/sig" "KML stamp v2" "$size" "$d" "$digest" 0; put_sig "$f" "$tmp/sig" 1
-bad flags-cleared; "$STAMP" --key "$KEY" --allow-privileged "$f" >/dev/null 2>&1; poke "$f" $((d + 1032)) 00
-bad flags-set;     poke "$f" $((d + 1032)) 01
-bad flags-unknown; poke "$f" $((d + 1032)) 02
-bad reserved;      poke "$f" $((d + 1036)) 01
-bad v1-tail;       sign "$tmp/sig" "KML stamp v1" "$size" "$d" "$digest"; put_sig "$f" "$tmp/sig"
-poke "$f" $((d + 1032)) 01
-bad sig-of-file;   cms_sign "$SAMPLES/hello-static.unstamped" "$tmp/sig"; put_sig "$f" "$tmp/sig"
+bad stmt-v1-as-v2; sign "$tmp/sig" 1 0; put_sig "$tmp/sig" 0
+bad stmt-v2-as-v1; sign "$tmp/sig" 2 0; put_sig "$tmp/sig"
+bad stmt-flags;    sign "$tmp/sig" 2 0; put_sig "$tmp/sig" 1
+bad flags-cleared; "$STAMP" --key "$KEY" --allow-privileged "$f" >/dev/null 2>&1; forge desc flags 0
+bad flags-set;     forge desc flags 1
+bad flags-unknown; forge desc flags 2
+bad reserved;      forge desc reserved 1
+bad v1-tail;       sign "$tmp/sig" 1 0; put_sig "$tmp/sig"; forge desc flags 1
+# A signature by the trusted key over the file itself (as a module
+# signature would be), not over the statement.
+bad sig-of-file;   cms_sign "$SAMPLES/hello-static.unstamped" "$tmp/sig"; put_sig "$tmp/sig"
 # A genuine kml-stamp signature of a different file: the same program with
 # one byte changed, same size and descriptor offset; its descriptor moved
 # over.
 cp "$SAMPLES/hello-static.unstamped" "$tmp/other"
-poke "$tmp/other" $((size / 2)) "$(printf %02x $(( $(od -An -tu1 -j $((size / 2)) -N1 "$tmp/other") ^ 1 )))"
+"$FORGE" "$tmp/other" flip MID 0x01
 "$STAMP" --key "$KEY" "$tmp/other" >/dev/null
-bad sig-other-file
-dd if="$tmp/other" of="$f" bs=1 skip="$d" seek="$d" count=1040 conv=notrunc status=none
+bad sig-other-file; forge desc-copy "$tmp/other"
 # Not DER at all; DER cut in half (length and zero tail adjusted, so the
 # descriptor itself is well-formed).
-bad sig-text;      printf 'this is not PKCS#7' > "$tmp/sig"; put_sig "$f" "$tmp/sig"
-bad sig-cut;       dd if="$f" of="$tmp/sig" bs=1 skip=$((d + 16)) count=$((siglen / 2)) status=none; put_sig "$f" "$tmp/sig"
-bad sigtype;       poke "$f" $((d + 11)) 02
+bad sig-text;      printf 'this is not PKCS#7' > "$tmp/sig"; put_sig "$tmp/sig"
+bad sig-cut;       forge sig-get "$tmp/sig" half; put_sig "$tmp/sig"
+bad sigtype;       forge desc sig_type 2
 # Well-framed DER (a SEQUENCE holding one INTEGER) that is not PKCS#7.
-bad sig-notpkcs7;  printf '\x30\x03\x02\x01\x00' > "$tmp/sig"; put_sig "$f" "$tmp/sig"
+bad sig-notpkcs7;  printf '\x30\x03\x02\x01\x00' > "$tmp/sig"; put_sig "$tmp/sig"
 # A genuine signature with one byte appended inside sig_len (the PKCS#7
 # parser alone would ignore it).
-bad sig-appended;  dd if="$f" of="$tmp/sig" bs=1 skip=$((d + 16)) count="$siglen" status=none
-printf '\x00' >> "$tmp/sig"; put_sig "$f" "$tmp/sig"
+bad sig-appended;  forge sig-get "$tmp/sig"; printf '\x00' >> "$tmp/sig"; put_sig "$tmp/sig"
 # A reserved (all-zero) descriptor with one stray byte is not "unstamped".
-bad reserved-stray
-dd if=/dev/zero of="$f" bs=1 seek="$d" count=1040 conv=notrunc status=none; poke "$f" $((d + 1039)) 01
+bad reserved-stray; forge desc-clear; forge desc reserved 0x01000000
 # Cut after the notes: the stamp is intact, the file it signed is not.
 bad cut-after-notes; truncate -s 4096 "$f"
 
-# --- Notes and program headers.  note_phdrs FILE sets kph, the file offset
-# of the program header of the PT_NOTE holding the KML note, and oph,
-# another PT_NOTE's (or, if there is none, PT_GNU_STACK's, retyped PT_NOTE).
-note_phdrs() {
-	local phoff phnum i ph t po pf sph=
-	phoff=$(rdu "$1" 32 8) phnum=$(rdu "$1" 56 2) kph='' oph=''
-	for ((i = 0; i < phnum; i++)); do
-		ph=$((phoff + 56 * i)) t=$(rdu "$1" $((phoff + 56 * i)) 4)
-		if [ "$t" = 4 ]; then
-			po=$(rdu "$1" $((ph + 8)) 8) pf=$(rdu "$1" $((ph + 32)) 8)
-			if ((po <= n && n < po + pf)); then kph=$ph; else oph=${oph:-$ph}; fi
-		elif [ "$t" = $((0x6474e551)) ]; then
-			sph=$ph
-		fi
-	done
-	[ -n "$kph" ] || { echo "mkcases: $1: no PT_NOTE holds the KML note" >&2; exit 1; }
-	if [ -z "$oph" ]; then
-		[ -n "$sph" ] || { echo "mkcases: $1: no second PT_NOTE or PT_GNU_STACK" >&2; exit 1; }
-		oph=$sph; poke "$1" "$oph" 04 00 00 00
-	fi
-}
-# set_pnote FILE PHDR OFFSET SIZE ALIGN: point a PT_NOTE somewhere.
-set_pnote() {
-	poke "$1" $(($2 + 8)) $(le64 "$3")
-	poke "$1" $(($2 + 32)) $(le64 "$4") $(le64 "$4") $(le64 "$5")
-}
+# --- Notes and program headers.  "kml" is the PT_NOTE holding the KML note,
+# "other" another PT_NOTE (or, if there is none, PT_GNU_STACK, retyped).
 # Two PT_NOTEs over the same KML note: identical headers; one segment that
 # is just the KML note inside the other; a second note named KML (the
 # .note.ABI-tag after it, "GNU" renamed).
-bad pnote-dup;     note_phdrs "$f"; dd if="$f" of="$tmp/ph" bs=1 skip="$kph" count=56 status=none
-dd if="$tmp/ph" of="$f" bs=1 seek="$oph" conv=notrunc status=none
-bad pnote-overlap; note_phdrs "$f"; set_pnote "$f" "$oph" "$n" 1056 4
-bad second-note
-a=$((n + 16 + 1040))
-[ "$(rdu "$f" "$a" 4)" = 4 ] && [ "$(dd if="$f" bs=1 skip=$((a + 12)) count=3 status=none)" = GNU ] ||
-	{ echo "mkcases: $f: no GNU note after the KML note" >&2; exit 1; }
-poke "$f" $((a + 12)) 4b 4d 4c
+bad pnote-dup;     forge phdr-copy
+bad pnote-overlap; forge phdr other offset=NOTE size=NOTE_SIZE align=4
+bad second-note;   forge rename-next-note KML
 # A PT_NOTE that holds the KML note's header but not its descriptor.
-bad pnote-short;   note_phdrs "$f"; set_pnote "$f" "$oph" "$n" 116 4
+bad pnote-short;   forge phdr other offset=NOTE size=NOTE_HDR+100 align=4
 
 # --- Not ours: damage after which the walker does not see a KML program
 # (-ENOEXEC, or no KML note); binfmt_elf decides (kml_exec_test "notours").
-bad pnote-filesz;  note_phdrs "$f"; poke "$f" $((kph + 32)) ff ff ff ff ff ff ff ff
-bad pnote-offset;  note_phdrs "$f"; poke "$f" $((kph + 8)) $(le64 $((size + 4096)))
-bad pnote-align;   note_phdrs "$f"; poke "$f" $((kph + 48)) 08
+bad pnote-filesz;  forge phdr kml filesz=0xffffffffffffffff
+bad pnote-offset;  forge phdr kml offset=SIZE+4096
+bad pnote-align;   forge phdr kml align=8
 bad cut-in-desc;   truncate -s $((d + 600)) "$f"
-bad namesz-huge;   poke "$f" "$n" ff ff ff ff
-bad phentsize;     poke "$f" 54 20 00
-bad phnum;         poke "$f" 56 00 00
-bad phoff;         poke "$f" 32 $(le64 "$size")
+bad namesz-huge;   forge note namesz 0xffffffff
+bad phentsize;     forge ehdr phentsize 32
+bad phnum;         forge ehdr phnum 0
+bad phoff;         forge ehdr phoff SIZE
 
 # The committed fuzz seeds (selftests/fuzz-corpus/, a tiny program that
 # exits 0; signed with a key no test kernel trusts) run too, as corpus/NAME.

@@ -31,12 +31,17 @@ done
 top=$(cd "$(dirname "$0")/.." && pwd)
 root=$destdir$prefix
 inst() { install -D -m "$1" "$2" "$3"; }
+# man_page SECTION FILE: FILE compressed as Debian wants it (no name or time
+# in the gzip header: the package builds reproducibly).
+man_page() {
+	mkdir -p "$root/share/man/man$1"
+	gzip -9n < "$2" > "$root/share/man/man$1/$(basename "$2").gz"
+	chmod 0644 "$root/share/man/man$1/$(basename "$2").gz"
+}
 
 inst 0755 "$stamp" "$root/bin/kml-stamp"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/bin/kml-stamp"
-mkdir -p "$root/share/man/man1"
-gzip -9n < "$top/tools/kml-stamp.1" > "$root/share/man/man1/kml-stamp.1.gz"
-chmod 0644 "$root/share/man/man1/kml-stamp.1.gz"
+man_page 1 "$top/tools/kml-stamp.1"
 inst 0644 "$top/elfnote/kml_note.h" "$root/include/kml/kml_note.h"
 inst 0644 "$top/elfnote/kml_syscall.h" "$root/include/kml/kml_syscall.h"
 inst 0644 "$top/elfnote/kml.ld" "$root/share/kml/kml.ld"
@@ -64,7 +69,5 @@ for b in "$@"; do
 	name=$(basename "$b")
 	inst 0755 "$b" "$root/sbin/$name"
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/sbin/$name"
-	mkdir -p "$root/share/man/man8"
-	gzip -9n < "$top/tools/$name.8" > "$root/share/man/man8/$name.8.gz"
-	chmod 0644 "$root/share/man/man8/$name.8.gz"
+	man_page 8 "$top/tools/$name.8"
 done

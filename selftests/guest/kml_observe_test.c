@@ -330,6 +330,50 @@ static int write_file(const char *path, const char *s)
 	return err;
 }
 
+/*
+ * A child held at a gate (a pipe) until the tool under test, started on
+ * its pid, says it is tracing; then it execs @path (stdout to /dev/null
+ * if @quiet).  Returns its pid or -1; *@gate is the gate's write end:
+ * gate_open() lets the child go, closing the gate unopened makes it exit
+ * 126 without exec'ing.
+ */
+static pid_t gated_child(const char *path, char *const argv[], bool quiet, int *gate)
+{
+	int fds[2];
+	pid_t pid;
+	char go;
+
+	if (pipe(fds))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		if (read(fds[0], &go, 1) != 1)
+			_exit(126);
+		if (quiet)
+			dup2(open("/dev/null", O_WRONLY), 1);
+		execv(path, argv);
+		_exit(127);
+	}
+	close(fds[0]);
+	*gate = fds[1];
+	return pid;
+}
+
+static int gate_open(int gate)
+{
+	int ret = write(gate, "g", 1) == 1 ? 0 : -1;
+
+	close(gate);
+	return ret;
+}
+
 static void stop_loop(pid_t pid)
 {
 	if (pid > 0) {
@@ -509,32 +553,21 @@ TEST_F_TIMEOUT(observe, snoop_refused_only, 120)
 /* -p PID: only that process's exec, not this driver's own. */
 TEST_F_TIMEOUT(observe, snoop_pid, 120)
 {
-	char pidarg[16], line[8192], go;
+	char pidarg[16], line[8192];
 	char *argv[] = { (char *)prog("kmlsnoop"), "-j", "-p", pidarg, NULL };
+	char *hello[] = { "hello", NULL };
 	struct tool t;
-	int gate[2], e, st;
+	int gate, e, st;
 	pid_t child;
 
-	ASSERT_EQ(0, pipe(gate));
-	child = fork();
+	child = gated_child(prog("hello-static.unstamped"), hello, true, &gate);
 	ASSERT_LE(0, child);
-	if (child == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		close(gate[1]);
-		if (read(gate[0], &go, 1) != 1)
-			_exit(126);
-		dup2(null, 1);
-		execl(prog("hello-static.unstamped"), "hello", (char *)NULL);
-		_exit(127);
-	}
-	close(gate[0]);
 	snprintf(pidarg, sizeof(pidarg), "%d", child);
 	ASSERT_EQ(0, tool_start(&t, argv));
 	tool_read(&t, 60, tool_ready);
 	ASSERT_NE(NULL, strstr(t.ebuf, ": tracing ")) TH_LOG("kmlsnoop did not start: %s", t.ebuf);
 	run(prog("hello-static"), &e);		/* another process: not shown */
-	ASSERT_EQ(1, write(gate[1], "g", 1));
+	ASSERT_EQ(0, gate_open(gate));
 	waitpid(child, &st, 0);
 	run(prog("bad-modified"), &e);		/* neither */
 	st = tool_stop(&t, SIGINT, 30);
@@ -591,25 +624,15 @@ static int have_lines(struct tool *t)
 static int top_on_loop(struct tool *t, const char *bench, const char *const *args,
 		       int nlines, pid_t *loop, int *kml)
 {
-	char pidarg[16], go = 'g';
+	char *loop_argv[] = { (char *)bench, "--loop", "syscall", LOOP_CALLS, NULL };
+	char pidarg[16];
 	char *argv[16];
-	int gate[2], n = 0, st;
+	int gate, n = 0, st;
 
 	*kml = -1;
-	if (pipe(gate))
-		return -1;
-	fflush(stdout);
-	*loop = fork();
+	*loop = gated_child(bench, loop_argv, false, &gate);
 	if (*loop < 0)
 		return -1;
-	if (*loop == 0) {
-		close(gate[1]);
-		if (read(gate[0], &go, 1) != 1)
-			_exit(126);
-		execl(bench, bench, "--loop", "syscall", LOOP_CALLS, (char *)NULL);
-		_exit(127);
-	}
-	close(gate[0]);
 	snprintf(pidarg, sizeof(pidarg), "%d", *loop);
 	argv[n++] = (char *)prog("kmltop");
 	while (*args && n < 12)
@@ -622,8 +645,8 @@ static int top_on_loop(struct tool *t, const char *bench, const char *const *arg
 	tool_read(t, 60, tool_ready);
 	if (!strstr(t->ebuf, ": tracing "))
 		goto kill;
-	if (write(gate[1], &go, 1) != 1)
-		goto kill;
+	if (gate_open(gate))
+		goto killed;
 	if (!wait_kml(*loop, 1))
 		*kml = 1;
 	else if (kml_of(*loop) == 0)
@@ -631,7 +654,8 @@ static int top_on_loop(struct tool *t, const char *bench, const char *const *arg
 	want_lines = nlines;
 	tool_read(t, nlines ? 60 : 2.5, nlines ? have_lines : NULL);
 kill:
-	close(gate[1]);
+	close(gate);
+killed:
 	stop_loop(*loop);
 	st = tool_stop(t, 0, 30);
 	return st;
@@ -728,28 +752,20 @@ TEST_F_TIMEOUT(observe, top_traced_loop, 180)
  */
 TEST_F_TIMEOUT(observe, top_exited, 180)
 {
-	char pidarg[16], line[8192], go = 'g';
+	char pidarg[16], line[8192];
 	char *argv[] = { (char *)prog("kmltop"), "-j", "-p", pidarg, "-i", "1", "-n", "5", NULL };
+	char *loop_argv[] = { "kml_bench", "--loop", "syscall", "200000", NULL };
 	struct tool t;
-	int gate[2], st;
+	int gate, st;
 	pid_t child;
 
-	ASSERT_EQ(0, pipe(gate));
-	child = fork();
+	child = gated_child(prog("kml_bench"), loop_argv, false, &gate);
 	ASSERT_LE(0, child);
-	if (child == 0) {
-		close(gate[1]);
-		if (read(gate[0], &go, 1) != 1)
-			_exit(126);
-		execl(prog("kml_bench"), "kml_bench", "--loop", "syscall", "200000", (char *)NULL);
-		_exit(127);
-	}
-	close(gate[0]);
 	snprintf(pidarg, sizeof(pidarg), "%d", child);
 	ASSERT_EQ(0, tool_start(&t, argv));
 	tool_read(&t, 60, tool_ready);
 	ASSERT_NE(NULL, strstr(t.ebuf, ": tracing ")) TH_LOG("kmltop did not start: %s", t.ebuf);
-	ASSERT_EQ(1, write(gate[1], &go, 1));
+	ASSERT_EQ(0, gate_open(gate));
 	ASSERT_EQ(child, waitpid(child, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* it ends by itself once the process is gone */

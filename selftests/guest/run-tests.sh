@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs every guest test suite.  Each suite's TAP is framed by marker lines
-# that the host runner (selftests/check.sh) splits on:
-#   ==== KML-SUITE <name> ====   ...TAP...   ==== KML-END <name> ====
+# that the host runner (selftests/check.sh) splits on, the exit status of
+# its program (or shell function) between its TAP and its end:
+#   ==== KML-SUITE <name> ====   ...TAP...
+#   ==== KML-EXIT <name> <status> ====   ==== KML-END <name> ====
 # kmlsuites="a b" on the kernel command line (kml-qemu --append) runs only
 # those suites of the main boot: a quick loop while working on one of them.
 suite() {
@@ -11,6 +13,7 @@ suite() {
 	fi
 	echo "==== KML-SUITE $name ===="
 	"$@"
+	echo "==== KML-EXIT $name $? ===="
 	echo "==== KML-END $name ===="
 }
 

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kml-forge - give a stamped program exactly one defect, for the tests.
+ *
+ *   kml-forge FILE OPERATION ARGS...
+ *
+ * selftests/mkcases.sh makes its broken stamps with this program.  Every
+ * place in the file is found the way the kernel finds it (the shared note
+ * walker, elfnote/kml_notewalk.c, and libelf for the program headers) and
+ * every field is named by the structures of elfnote/kml_note.h and
+ * <elf.h>: the stamp format's numbers live there, and nowhere here or in
+ * the shell scripts.
+ *
+ * Values (VALUE, OFFSET) are a number (C syntax) or one of these names,
+ * optionally followed by +N or -N:
+ *   SIZE       the file's size            NOTE       the KML note's offset
+ *   DESC       the descriptor's offset    DESC_SIZE  sizeof(kml_stamp_desc)
+ *   NOTE_SIZE  the whole KML note (header, name, descriptor)
+ *   NOTE_HDR   the KML note's header and name (where the descriptor starts)
+ *   MID, LAST  the middle and the last byte of the file
+ *
+ * Operations:
+ *   info                       print size= note= desc= siglen= (shell syntax)
+ *   flip OFFSET XOR            xor the byte at OFFSET with XOR
+ *   desc FIELD VALUE           set magic (8 characters), version, hash_algo,
+ *                              sig_type, sig_len, flags or reserved
+ *   desc-clear                 an all-zero (reserved, unstamped) descriptor
+ *   desc-sig-bytes HEX         overwrite the first bytes of sig[]
+ *   desc-trailing VALUE        the first byte after the signature in use
+ *   desc-copy OTHER            the descriptor of the stamped file OTHER
+ *   sig-get OUT [half]         write the signature in use (or its first half)
+ *   sig-put DER [FLAGS]        a whole, well-formed descriptor around DER:
+ *                              version 1, or version 2 with FLAGS
+ *   statement OUT VERSION FLAGS DIGEST [magic=S] [size=V] [offset=V]
+ *             [digest=HEX]     write the statement a stamp of VERSION with
+ *                              FLAGS signs for this file (DIGEST: the hex
+ *                              of kml-stamp --hash), fields replaced
+ *   note FIELD VALUE           the KML note's namesz, descsz or type
+ *   rename-next-note NAME      the note right after the KML note (which
+ *                              must be GNU's) renamed NAME (3 characters)
+ *   phdr kml|other FIELD=VALUE...
+ *                              set a program header's type, offset,
+ *                              filesz, memsz, size (filesz and memsz) or
+ *                              align; kml: the PT_NOTE holding the KML
+ *                              note; other: another PT_NOTE or, if there
+ *                              is none, PT_GNU_STACK, made a PT_NOTE (both
+ *                              found once, before any field is written)
+ *   phdr-copy                  the kml header copied over the other one
+ *   ehdr FIELD VALUE           e_phoff, e_phentsize or e_phnum
+ *
+ * Exit status 0, or 1 with a message on stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kml_note.h"
+#include "kml_notewalk.h"
+
+/* The note header as the ELF gABI lays it out, then the name "KML\0". */
+#define NOTE_HDR_SIZE	(sizeof(Elf64_Nhdr) + KML_NOTE_NAMESZ)
+#define NOTE_SIZE	(NOTE_HDR_SIZE + KML_DESC_SIZE)
+
+static const char *path;
+static int fd = -1;
+static __u64 fsize;
+static struct kml_note_info ni;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kml-forge: %s: ", path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void rd(__u64 off, void *buf, size_t len)
+{
+	if (pread(fd, buf, len, off) != (ssize_t)len)
+		die("cannot read %zu bytes at %llu", len, (unsigned long long)off);
+}
+
+static void wr(__u64 off, const void *buf, size_t len)
+{
+	if (pwrite(fd, buf, len, off) != (ssize_t)len)
+		die("cannot write %zu bytes at %llu: %s", len,
+		    (unsigned long long)off, strerror(errno));
+}
+
+static int reader(void *ctx, __u64 off, void *buf, __u32 len)
+{
+	(void)ctx;
+	return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Finds the KML note the way the kernel does; the file must have one. */
+static void walk(void)
+{
+	struct kml_reader r = { .read = reader, .size = fsize };
+	const char *why = "no KML note";
+	int ret = kml_find_note(&r, &ni, &why);
+
+	if (ret != 1)
+		die("no well-formed KML note (%s)", why);
+}
+
+static __u64 value(const char *s)
+{
+	const struct { const char *name; __u64 v; } names[] = {
+		{ "SIZE", fsize }, { "NOTE", ni.note_off }, { "DESC", ni.desc_off },
+		{ "DESC_SIZE", KML_DESC_SIZE }, { "NOTE_SIZE", NOTE_SIZE },
+		{ "NOTE_HDR", NOTE_HDR_SIZE }, { "MID", fsize / 2 },
+		{ "LAST", fsize - 1 },
+	};
+	size_t i, n = strcspn(s, "+-");
+	unsigned long long v;
+	char *end;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (n != strlen(names[i].name) || strncmp(s, names[i].name, n))
+			continue;
+		if (!s[n])
+			return names[i].v;
+		errno = 0;
+		v = strtoull(s + n + 1, &end, 0);
+		if (errno || *end || end == s + n + 1)
+			die("bad value '%s'", s);
+		return s[n] == '+' ? names[i].v + v : names[i].v - v;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (*s == '-' || errno || *end || end == s)
+		die("bad value '%s' (a number or SIZE, NOTE, DESC, DESC_SIZE, NOTE_SIZE, NOTE_HDR, MID, LAST, +/-N)", s);
+	return v;
+}
+
+/* Writes the low @len bytes of @v, little-endian, at @off. */
+static void put_le(__u64 off, __u64 v, size_t len)
+{
+	__u8 b[8];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = v >> (8 * i);
+	wr(off, b, len);
+}
+
+static void read_desc(struct kml_stamp_desc *d)
+{
+	rd(ni.desc_off, d, sizeof(*d));
+}
+
+#define DESC_FIELD(f) { #f, offsetof(struct kml_stamp_desc, f), \
+			sizeof(((struct kml_stamp_desc *)0)->f) }
+
+static void op_desc(const char *field, const char *v)
+{
+	static const struct { const char *name; size_t off, size; } f[] = {
+		DESC_FIELD(version), DESC_FIELD(hash_algo), DESC_FIELD(sig_type),
+		DESC_FIELD(sig_len), DESC_FIELD(flags), DESC_FIELD(reserved),
+	};
+	size_t i;
+
+	if (!strcmp(field, "magic")) {
+		if (strlen(v) != KML_STAMP_MAGIC_LEN)
+			die("a magic has %d characters", KML_STAMP_MAGIC_LEN);
+		wr(ni.desc_off + offsetof(struct kml_stamp_desc, magic), v,
+		   KML_STAMP_MAGIC_LEN);
+		return;
+	}
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!strcmp(field, f[i].name)) {
+			put_le(ni.desc_off + f[i].off, value(v), f[i].size);
+			return;
+		}
+	die("no descriptor field '%s'", field);
+}
+
+static size_t hex(const char *s, __u8 *out, size_t max)
+{
+	size_t n = strlen(s) / 2, i;
+
+	if (strlen(s) % 2 || n > max)
+		die("bad hex '%s'", s);
+	for (i = 0; i < n; i++) {
+		unsigned int b;
+
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			die("bad hex '%s'", s);
+		out[i] = b;
+	}
+	return n;
+}
+
+static __u32 sig_len(const struct kml_stamp_desc *d)
+{
+	__u32 n = d->sig_len;	/* (x86-64: little-endian as stored) */
+
+	if (n > KML_SIG_MAX)
+		die("sig_len %u is larger than the descriptor", n);
+	return n;
+}
+
+static void op_desc_copy(const char *other)
+{
+	struct kml_stamp_desc d;
+	const char *me = path;
+	int myfd = fd;
+	__u64 mysize = fsize;
+	struct kml_note_info mine = ni;
+	struct stat st;
+
+	path = other;
+	fd = open(other, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st))
+		die("%s", strerror(errno));
+	fsize = st.st_size;
+	walk();
+	read_desc(&d);
+	close(fd);
+	path = me, fd = myfd, fsize = mysize, ni = mine;
+	wr(ni.desc_off, &d, sizeof(d));
+}
+
+static void op_sig_get(const char *out, int half)
+{
+	struct kml_stamp_desc d;
+	__u32 n;
+	FILE *f;
+
+	read_desc(&d);
+	n = sig_len(&d);
+	if (half)
+		n /= 2;
+	f = fopen(out, "w");
+	if (!f || fwrite(d.sig, 1, n, f) != n || fclose(f))
+		die("%s: %s", out, strerror(errno));
+}
+
+static void op_sig_put(const char *der, const char *flags)
+{
+	struct kml_stamp_desc d;
+	size_t n;
+	FILE *f = fopen(der, "r");
+
+	if (!f)
+		die("%s: %s", der, strerror(errno));
+	memset(&d, 0, sizeof(d));
+	n = fread(d.sig, 1, sizeof(d.sig) + 1, f);
+	fclose(f);
+	if (n > sizeof(d.sig))
+		die("%s: larger than the descriptor's %d bytes", der, KML_SIG_MAX);
+	memcpy(d.magic, KML_STAMP_MAGIC, KML_STAMP_MAGIC_LEN);
+	d.version = flags ? KML_STAMP_VERSION : KML_STAMP_VERSION_1;
+	d.hash_algo = KML_HASH_SHA256;
+	d.sig_type = KML_SIG_PKCS7;
+	d.sig_len = n;
+	d.flags = flags ? value(flags) : 0;
+	wr(ni.desc_off, &d, sizeof(d));
+}
+
+static void op_statement(int argc, char **argv)
+{
+	struct kml_signed_data sd;
+	__u8 digest[KML_DIGEST_SIZE];
+	__u64 size = fsize, off = ni.desc_off;
+	const char *magic = NULL;
+	__u32 len;
+	FILE *f;
+	int i;
+
+	if (argc < 4)
+		die("statement OUT VERSION FLAGS DIGEST [magic=S] [size=V] [offset=V]");
+	if (strlen(argv[3]) != 2 * KML_DIGEST_SIZE)
+		die("a digest has %d bytes", KML_DIGEST_SIZE);
+	hex(argv[3], digest, sizeof(digest));
+	for (i = 4; i < argc; i++) {
+		if (!strncmp(argv[i], "magic=", 6))
+			magic = argv[i] + 6;
+		else if (!strncmp(argv[i], "size=", 5))
+			size = value(argv[i] + 5);
+		else if (!strncmp(argv[i], "offset=", 7))
+			off = value(argv[i] + 7);
+		else if (!strncmp(argv[i], "digest=", 7))
+			hex(argv[i] + 7, digest, sizeof(digest));
+		else
+			die("statement: unknown '%s'", argv[i]);
+	}
+	len = kml_signed_data_init(&sd, value(argv[1]), value(argv[2]), size,
+				   off, digest);
+	if (magic) {
+		if (strlen(magic) > sizeof(sd.magic))
+			die("a statement magic has at most %zu characters",
+			    sizeof(sd.magic));
+		memset(sd.magic, 0, sizeof(sd.magic));
+		memcpy(sd.magic, magic, strlen(magic));
+	}
+	f = fopen(argv[0], "w");
+	if (!f || fwrite(&sd, 1, len, f) != len || fclose(f))
+		die("%s: %s", argv[0], strerror(errno));
+}
+
+static void op_note(const char *field, const char *v)
+{
+	size_t off;
+
+	if (!strcmp(field, "namesz"))
+		off = offsetof(Elf64_Nhdr, n_namesz);
+	else if (!strcmp(field, "descsz"))
+		off = offsetof(Elf64_Nhdr, n_descsz);
+	else if (!strcmp(field, "type"))
+		off = offsetof(Elf64_Nhdr, n_type);
+	else
+		die("no note field '%s'", field);
+	put_le(ni.note_off + off, value(v), sizeof(Elf64_Word));
+}
+
+static void op_rename_next_note(const char *name)
+{
+	__u64 next = ni.note_off + NOTE_SIZE;
+	Elf64_Nhdr nh;
+	char old[4];
+
+	if (strlen(name) != 3)
+		die("the name must have 3 characters (as GNU)");
+	rd(next, &nh, sizeof(nh));
+	rd(next + sizeof(nh), old, sizeof(old));
+	if (nh.n_namesz != 4 || memcmp(old, "GNU", 4))
+		die("no GNU note right after the KML note");
+	wr(next + sizeof(nh), name, 3);
+}
+
+/* The file offsets of the two program headers "kml" and "other". */
+static void find_phdrs(__u64 *kml, __u64 *other)
+{
+	__u64 stack = 0;
+	GElf_Ehdr eh;
+	Elf *e;
+	size_t i, n;
+
+	*kml = *other = 0;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &n))
+		die("libelf: %s", elf_errmsg(-1));
+	for (i = 0; i < n; i++) {
+		__u64 at = eh.e_phoff + i * eh.e_phentsize;
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph))
+			die("libelf: %s", elf_errmsg(-1));
+		if (ph.p_type == PT_NOTE && ph.p_offset <= ni.note_off &&
+		    ni.note_off < ph.p_offset + ph.p_filesz)
+			*kml = at;
+		else if (ph.p_type == PT_NOTE && !*other)
+			*other = at;
+		else if (ph.p_type == PT_GNU_STACK)
+			stack = at;
+	}
+	elf_end(e);
+	if (!*kml)
+		die("no PT_NOTE holds the KML note");
+	if (!*other) {
+		if (!stack)
+			die("no second PT_NOTE and no PT_GNU_STACK");
+		*other = stack;
+		put_le(stack + offsetof(Elf64_Phdr, p_type), PT_NOTE,
+		       sizeof(Elf64_Word));
+	}
+}
+
+#define PHDR_FIELD(f) { #f + 2, offsetof(Elf64_Phdr, f), \
+			sizeof(((Elf64_Phdr *)0)->f) }
+
+static void set_phdr(__u64 at, const char *field, const char *v)
+{
+	static const struct { const char *name; size_t off, size; } f[] = {
+		PHDR_FIELD(p_type), PHDR_FIELD(p_offset), PHDR_FIELD(p_filesz),
+		PHDR_FIELD(p_memsz), PHDR_FIELD(p_align),
+	};
+	size_t i;
+
+	if (!strcmp(field, "size")) {
+		set_phdr(at, "filesz", v);
+		set_phdr(at, "memsz", v);
+		return;
+	}
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!strcmp(field, f[i].name)) {
+			put_le(at + f[i].off, value(v), f[i].size);
+			return;
+		}
+	die("no program header field '%s'", field);
+}
+
+static void op_phdr(int argc, char **argv)
+{
+	__u64 kml, other, at;
+	int i;
+
+	if (argc < 2)
+		die("phdr kml|other FIELD=VALUE...");
+	find_phdrs(&kml, &other);
+	if (!strcmp(argv[0], "kml"))
+		at = kml;
+	else if (!strcmp(argv[0], "other"))
+		at = other;
+	else
+		die("phdr kml|other, not '%s'", argv[0]);
+	for (i = 1; i < argc; i++) {
+		char field[16], *eq = strchr(argv[i], '=');
+
+		if (!eq || eq - argv[i] >= (int)sizeof(field))
+			die("phdr: FIELD=VALUE, not '%s'", argv[i]);
+		memcpy(field, argv[i], eq - argv[i]);
+		field[eq - argv[i]] = 0;
+		set_phdr(at, field, eq + 1);
+	}
+}
+
+static void op_phdr_copy(void)
+{
+	__u64 kml, other;
+	Elf64_Phdr ph;
+
+	find_phdrs(&kml, &other);
+	rd(kml, &ph, sizeof(ph));
+	wr(other, &ph, sizeof(ph));
+}
+
+static void op_ehdr(const char *field, const char *v)
+{
+	if (!strcmp(field, "phoff"))
+		put_le(offsetof(Elf64_Ehdr, e_phoff), value(v), sizeof(Elf64_Off));
+	else if (!strcmp(field, "phentsize"))
+		put_le(offsetof(Elf64_Ehdr, e_phentsize), value(v), sizeof(Elf64_Half));
+	else if (!strcmp(field, "phnum"))
+		put_le(offsetof(Elf64_Ehdr, e_phnum), value(v), sizeof(Elf64_Half));
+	else
+		die("no ELF header field '%s'", field);
+}
+
+int main(int argc, char **argv)
+{
+	struct kml_stamp_desc d;
+	const char *op;
+	struct stat st;
+	__u8 b;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: kml-forge FILE OPERATION ARGS... (see the source)\n");
+		return 2;
+	}
+	path = argv[1];
+	op = argv[2];
+	argc -= 3;
+	argv += 3;
+	fd = open(path, !strcmp(op, "info") ? O_RDONLY : O_RDWR);
+	if (fd < 0 || fstat(fd, &st))
+		die("%s", strerror(errno));
+	fsize = st.st_size;
+	walk();
+
+#define NEED(n) do { if (argc != (n)) die("%s takes %d argument(s)", op, (n)); } while (0)
+	if (!strcmp(op, "info")) {
+		NEED(0);
+		read_desc(&d);
+		printf("size=%llu note=%llu desc=%llu siglen=%u\n",
+		       (unsigned long long)fsize, (unsigned long long)ni.note_off,
+		       (unsigned long long)ni.desc_off, sig_len(&d));
+	} else if (!strcmp(op, "flip")) {
+		__u64 off;
+
+		NEED(2);
+		off = value(argv[0]);
+		rd(off, &b, 1);
+		b ^= value(argv[1]);
+		wr(off, &b, 1);
+	} else if (!strcmp(op, "desc")) {
+		NEED(2);
+		op_desc(argv[0], argv[1]);
+	} else if (!strcmp(op, "desc-clear")) {
+		NEED(0);
+		memset(&d, 0, sizeof(d));
+		wr(ni.desc_off, &d, sizeof(d));
+	} else if (!strcmp(op, "desc-sig-bytes")) {
+		size_t n;
+
+		NEED(1);
+		n = hex(argv[0], d.sig, sizeof(d.sig));
+		wr(ni.desc_off + offsetof(struct kml_stamp_desc, sig), d.sig, n);
+	} else if (!strcmp(op, "desc-trailing")) {
+		NEED(1);
+		read_desc(&d);
+		b = value(argv[0]);
+		wr(ni.desc_off + offsetof(struct kml_stamp_desc, sig) + sig_len(&d),
+		   &b, 1);
+	} else if (!strcmp(op, "desc-copy")) {
+		NEED(1);
+		op_desc_copy(argv[0]);
+	} else if (!strcmp(op, "sig-get")) {
+		if (argc != 1 && !(argc == 2 && !strcmp(argv[1], "half")))
+			die("sig-get OUT [half]");
+		op_sig_get(argv[0], argc == 2);
+	} else if (!strcmp(op, "sig-put")) {
+		if (argc != 1 && argc != 2)
+			die("sig-put DER [FLAGS]");
+		op_sig_put(argv[0], argc == 2 ? argv[1] : NULL);
+	} else if (!strcmp(op, "statement")) {
+		op_statement(argc, argv);
+	} else if (!strcmp(op, "note")) {
+		NEED(2);
+		op_note(argv[0], argv[1]);
+	} else if (!strcmp(op, "rename-next-note")) {
+		NEED(1);
+		op_rename_next_note(argv[0]);
+	} else if (!strcmp(op, "phdr")) {
+		op_phdr(argc, argv);
+	} else if (!strcmp(op, "phdr-copy")) {
+		NEED(0);
+		op_phdr_copy();
+	} else if (!strcmp(op, "ehdr")) {
+		NEED(2);
+		op_ehdr(argv[0], argv[1]);
+	} else {
+		die("unknown operation '%s'", op);
+	}
+	if (close(fd))
+		die("%s", strerror(errno));
+	return 0;
+}
