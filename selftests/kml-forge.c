@@ -21,7 +21,8 @@
  *
  * Operations:
  *   info                       print size= note= desc= siglen= (shell syntax)
- *   flip OFFSET XOR            xor the byte at OFFSET with XOR
+ *   flip OFFSET XOR            xor the byte at OFFSET with XOR (also in a
+ *                              file without a KML note)
  *   desc FIELD VALUE           set magic (8 characters), version, hash_algo,
  *                              sig_type, sig_len, flags or reserved
  *   desc-clear                 an all-zero (reserved, unstamped) descriptor
@@ -46,7 +47,13 @@
  *                              is none, PT_GNU_STACK, made a PT_NOTE (both
  *                              found once, before any field is written)
  *   phdr-copy                  the kml header copied over the other one
- *   ehdr FIELD VALUE           e_phoff, e_phentsize or e_phnum
+ *   ehdr FIELD VALUE           e_type, e_machine, e_phoff, e_phentsize,
+ *                              e_phnum, e_shoff, e_shnum or e_shstrndx
+ *   shdr NAME FIELD=VALUE...   the section header of NAME (.text, ...):
+ *                              sh_offset, sh_size, sh_link or sh_flags
+ *   shdr-noexec                SHF_EXECINSTR cleared in every section
+ *                              (ehdr, shdr, shdr-noexec: also in a file
+ *                              without a KML note)
  *
  * Exit status 0, or 1 with a message on stderr.
  */
@@ -73,6 +80,7 @@ static const char *path;
 static int fd = -1;
 static __u64 fsize;
 static struct kml_note_info ni;
+static const char *no_note;	/* why the file has no usable KML note */
 
 static void die(const char *fmt, ...)
 {
@@ -105,15 +113,24 @@ static int reader(void *ctx, __u64 off, void *buf, __u32 len)
 	return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -EIO;
 }
 
-/* Finds the KML note the way the kernel does; the file must have one. */
+/*
+ * Finds the KML note the way the kernel does.  A file without one can
+ * still have bytes flipped and ELF header fields set; everything else
+ * needs the note (need_note()).
+ */
 static void walk(void)
 {
 	struct kml_reader r = { .read = reader, .size = fsize };
 	const char *why = "no KML note";
-	int ret = kml_find_note(&r, &ni, &why);
 
-	if (ret != 1)
-		die("no well-formed KML note (%s)", why);
+	if (kml_find_note(&r, &ni, &why) != 1)
+		no_note = why;
+}
+
+static void need_note(void)
+{
+	if (no_note)
+		die("no well-formed KML note (%s)", no_note);
 }
 
 static __u64 value(const char *s)
@@ -131,6 +148,8 @@ static __u64 value(const char *s)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (n != strlen(names[i].name) || strncmp(s, names[i].name, n))
 			continue;
+		if (!strcmp(names[i].name, "NOTE") || !strcmp(names[i].name, "DESC"))
+			need_note();
 		if (!s[n])
 			return names[i].v;
 		errno = 0;
@@ -440,16 +459,106 @@ static void op_phdr_copy(void)
 	wr(other, &ph, sizeof(ph));
 }
 
+#define SHDR_FIELD(f) { #f + 3, offsetof(Elf64_Shdr, f), \
+			sizeof(((Elf64_Shdr *)0)->f) }
+
+/*
+ * Calls @fn with the file offset of every section header, and its name
+ * and flags, as libelf reads them (before any write).
+ */
+static void each_shdr(void (*fn)(__u64 at, const char *name, __u64 flags, void *arg),
+		      void *arg)
+{
+	struct { __u64 at, flags; char name[64]; } *all;
+	size_t i = 0, n, str;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	Elf *e;
+
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || !gelf_getehdr(e, &eh) || elf_getshdrnum(e, &n) ||
+	    elf_getshdrstrndx(e, &str))
+		die("libelf: %s", elf_errmsg(-1));
+	all = calloc(n + 1, sizeof(*all));
+	if (!all)
+		die("out of memory");
+	while ((scn = elf_nextscn(e, scn)) && i < n) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			die("libelf: %s", elf_errmsg(-1));
+		name = elf_strptr(e, str, sh.sh_name);
+		all[i].at = eh.e_shoff + elf_ndxscn(scn) * eh.e_shentsize;
+		all[i].flags = sh.sh_flags;
+		snprintf(all[i].name, sizeof(all[i].name), "%s", name ? name : "");
+		i++;
+	}
+	elf_end(e);
+	n = i;
+	for (i = 0; i < n; i++)
+		fn(all[i].at, all[i].name, all[i].flags, arg);
+	free(all);
+}
+
+struct shdr_set { const char *name; int argc; char **argv; int found; };
+
+static void shdr_set(__u64 at, const char *name, __u64 flags, void *arg)
+{
+	static const struct { const char *name; size_t off, size; } f[] = {
+		SHDR_FIELD(sh_offset), SHDR_FIELD(sh_size), SHDR_FIELD(sh_link),
+		SHDR_FIELD(sh_flags),
+	};
+	struct shdr_set *a = arg;
+	int i;
+	size_t j;
+
+	(void)flags;
+	if (strcmp(name, a->name) || a->found++)
+		return;
+	for (i = 0; i < a->argc; i++) {
+		size_t len = strcspn(a->argv[i], "=");
+
+		for (j = 0; j < sizeof(f) / sizeof(f[0]); j++)
+			if (len == strlen(f[j].name) && !strncmp(a->argv[i], f[j].name, len) &&
+			    a->argv[i][len] == '=')
+				break;
+		if (j == sizeof(f) / sizeof(f[0]))
+			die("shdr: offset|size|link|flags=VALUE, not '%s'", a->argv[i]);
+		put_le(at + f[j].off, value(a->argv[i] + len + 1), f[j].size);
+	}
+}
+
+static void shdr_noexec(__u64 at, const char *name, __u64 flags, void *arg)
+{
+	(void)name;
+	(void)arg;
+	put_le(at + offsetof(Elf64_Shdr, sh_flags), flags & ~(__u64)SHF_EXECINSTR,
+	       sizeof(Elf64_Xword));
+}
+
 static void op_ehdr(const char *field, const char *v)
 {
-	if (!strcmp(field, "phoff"))
+	if (!strcmp(field, "shoff"))
+		put_le(offsetof(Elf64_Ehdr, e_shoff), value(v), sizeof(Elf64_Off));
+	else if (!strcmp(field, "shnum"))
+		put_le(offsetof(Elf64_Ehdr, e_shnum), value(v), sizeof(Elf64_Half));
+	else if (!strcmp(field, "shstrndx"))
+		put_le(offsetof(Elf64_Ehdr, e_shstrndx), value(v), sizeof(Elf64_Half));
+	else if (!strcmp(field, "type"))
+		put_le(offsetof(Elf64_Ehdr, e_type), value(v), sizeof(Elf64_Half));
+	else if (!strcmp(field, "machine"))
+		put_le(offsetof(Elf64_Ehdr, e_machine), value(v), sizeof(Elf64_Half));
+	else if (!strcmp(field, "phoff"))
 		put_le(offsetof(Elf64_Ehdr, e_phoff), value(v), sizeof(Elf64_Off));
 	else if (!strcmp(field, "phentsize"))
 		put_le(offsetof(Elf64_Ehdr, e_phentsize), value(v), sizeof(Elf64_Half));
 	else if (!strcmp(field, "phnum"))
 		put_le(offsetof(Elf64_Ehdr, e_phnum), value(v), sizeof(Elf64_Half));
 	else
-		die("no ELF header field '%s'", field);
+		die("no ELF header field '%s' (type, machine, phoff, phentsize, phnum, shoff, shnum, shstrndx)",
+		    field);
 }
 
 int main(int argc, char **argv)
@@ -472,6 +581,8 @@ int main(int argc, char **argv)
 		die("%s", strerror(errno));
 	fsize = st.st_size;
 	walk();
+	if (strcmp(op, "flip") && strcmp(op, "ehdr") && strncmp(op, "shdr", 4))
+		need_note();
 
 #define NEED(n) do { if (argc != (n)) die("%s takes %d argument(s)", op, (n)); } while (0)
 	if (!strcmp(op, "info")) {
@@ -531,6 +642,17 @@ int main(int argc, char **argv)
 	} else if (!strcmp(op, "phdr-copy")) {
 		NEED(0);
 		op_phdr_copy();
+	} else if (!strcmp(op, "shdr")) {
+		struct shdr_set a = { argv[0], argc - 1, argv + 1, 0 };
+
+		if (argc < 2)
+			die("shdr NAME FIELD=VALUE...");
+		each_shdr(shdr_set, &a);
+		if (!a.found)
+			die("no section named '%s'", argv[0]);
+	} else if (!strcmp(op, "shdr-noexec")) {
+		NEED(0);
+		each_shdr(shdr_noexec, NULL);
 	} else if (!strcmp(op, "ehdr")) {
 		NEED(2);
 		op_ehdr(argv[0], argv[1]);

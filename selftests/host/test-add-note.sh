@@ -10,6 +10,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${STAMP:?}" "${KEY:?}" "${CERT:?}" "${UNTRUSTED_KEY:?}"
 STAMP_ASAN=${STAMP_ASAN:-$top/build/tools-asan/kml-stamp}
+FORGE=${FORGE:-$top/build/host/kml-forge}	# selftests/kml-forge.c
 GUEST_KML=${GUEST_KML:-$top/build/guest/kml}
 # A sanitizer finding must not look like an ordinary refusal (exit 1).
 export ASAN_OPTIONS=exitcode=86:detect_leaks=1
@@ -23,7 +24,6 @@ skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 say() { echo "# $*"; }
 field() { "$STAMP" --show "$1" | sed -n "s/^$2: //p"; }
 poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-le64() { local i s=""; for i in 0 1 2 3 4 5 6 7; do s+=$(printf '\\x%02x' $(($1 >> (8 * i) & 255))); done; echo "$s"; }
 rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
 
 echo "TAP version 13"
@@ -346,7 +346,7 @@ else
 	refused "32-bit ELF file" "$r/i386"
 	ok $? "refused: a 32-bit ELF file (EI_CLASS changed: no i386 assembler here)"
 fi
-cp "$src/static" "$r/aarch64"; poke "$r/aarch64" 18 '\xb7\x00'
+cp "$src/static" "$r/aarch64"; "$FORGE" "$r/aarch64" ehdr machine 183	# EM_AARCH64
 refused "not an x86-64 ELF file" "$r/aarch64"
 ok $? "refused: an executable for another machine"
 sleep 60 & sp=$!
@@ -395,7 +395,7 @@ cp "$src/static" "$r/many"
 size=$(stat -c %s "$r/many") pn=$(phnum_of "$r/many")
 dd if="$src/static" bs=1 skip="$(rdu "$src/static" 32 8)" count=$((56 * pn)) status=none >> "$r/many"
 head -c $((56 * (72 - pn))) /dev/zero >> "$r/many"
-poke "$r/many" 32 "$(le64 "$size")"; poke "$r/many" 56 '\x48\x00'
+"$FORGE" "$r/many" ehdr phoff "$size"; "$FORGE" "$r/many" ehdr phnum 72
 refused "too many program headers (72)" "$r/many"
 ok $? "refused: too many program headers"
 printf '\t.globl _start\n_start: mov $60, %%eax\n\txor %%edi, %%edi\n\tsyscall\n\t.section .lbss,"aw",@nobits\n\t.zero 0xc0000000\n\t.section .note.GNU-stack,"",@progbits\n' > "$t/hb.S"

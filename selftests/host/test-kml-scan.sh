@@ -21,6 +21,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${STAMP:?}" "${KEY:?}" "${CERT:?}"
 STAMP_ASAN=${STAMP_ASAN:-$top/build/tools-asan/kml-stamp}
+FORGE=${FORGE:-$top/build/host/kml-forge}	# selftests/kml-forge.c
 GUEST_DIR=${GUEST_DIR:-$top/build/guest/kml}
 SAMPLES=${SAMPLES:-$top/build/samples}
 SELFTESTS=${SELFTESTS:-$top/build/selftests}
@@ -31,9 +32,6 @@ n=0
 fails=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fails=$((fails + 1)); fi; }
 field() { sed -n "s/^$2: //p" "$1"; }
-poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-le64() { local i s=""; for i in 0 1 2 3 4 5 6 7; do s+=$(printf '\\x%02x' $(($1 >> (8 * i) & 255))); done; echo "$s"; }
-rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
 
 # function  instruction (as printed, a regex)  reason (a fixed string)
 expected() {
@@ -166,13 +164,11 @@ cp "$SAMPLES/hello-static.unstamped" "$t/hello"
 	"$STAMP" --verify --cert "$CERT" "$t/hello" | grep -qx "$t/hello: stamp OK"
 ok $? "an ordinary stamp: no diagnostics, version 2, flags 0x0"
 
-# The flag is signed: flipping it (offset 1032 of the descriptor) breaks
-# the stamp, both ways.
-d=$(field "$t/show" desc-offset)
-poke "$t/hello" $((d + 1032)) '\x01'
+# The flag is signed: flipping it (the descriptor's flags) breaks the
+# stamp, both ways.
+"$FORGE" "$t/hello" desc flags 1
 a=$("$STAMP" --verify --cert "$CERT" "$t/hello" 2>&1)
-d2=$(sed -n 's/^desc-offset: //p' < <("$STAMP" --show "$t/priv"))
-poke "$t/priv" $((d2 + 1032)) '\x00'
+"$FORGE" "$t/priv" desc flags 0
 b=$("$STAMP" --verify --cert "$CERT" "$t/priv" 2>&1)
 [[ $a == *"BAD stamp"* ]] && [[ $b == *"BAD stamp"* ]]
 ok $? "the flag is signed: setting or clearing it after stamping fails --verify"
@@ -239,29 +235,20 @@ ok $? "Debian's bash, busybox, sqlite3, python3.11 and coreutils' /usr/bin scan 
 # an executable section past the end of the file, a symbol table claiming
 # to be huge, section names out of range, a truncated file.
 base=$SAMPLES/hello-static.unstamped
-shoff=$(rdu "$base" 40 8) shentsize=$(rdu "$base" 58 2) shnum=$(rdu "$base" 60 2)
-mk() { cp "$base" "$t/broken-$1"; }
-sh_of() {	# sh_of NAME: file offset of the section header of NAME
-	local i
-	i=$(readelf -SW "$base" | sed -nE "s/^ *\[ *([0-9]+)\] $1 .*/\1/p" | head -1)
-	echo $((shoff + i * shentsize))
-}
-mk nosections;   poke "$t/broken-nosections" 40 "$(le64 0)"; poke "$t/broken-nosections" 60 '\x00\x00\x00\x00'
-mk text-past-eof; poke "$t/broken-text-past-eof" $(($(sh_of .text) + 24)) "$(le64 $(( $(stat -c %s "$base") + 4096 )))"
-mk text-huge;    poke "$t/broken-text-huge" $(($(sh_of .text) + 32)) "$(le64 0x7fffffffffffffff)"
-mk symtab-huge;  poke "$t/broken-symtab-huge" $(($(sh_of .symtab) + 32)) "$(le64 0x7fffffff)"
-mk strtab-link;  poke "$t/broken-strtab-link" $(($(sh_of .symtab) + 40)) '\xff\x00\x00\x00'
-mk shstrndx;     poke "$t/broken-shstrndx" 62 '\xfe\xff'
-mk truncated;    truncate -s 100000 "$t/broken-truncated"
-mk shnum-huge;   poke "$t/broken-shnum-huge" 60 '\xff\xff'
+mk() { cp "$base" "$t/broken-$1"; f=$t/broken-$1; }
+forge() { "$FORGE" "$f" "$@"; }	# the ELF fields by name: selftests/kml-forge.c
+mk nosections;    forge ehdr shoff 0; forge ehdr shnum 0; forge ehdr shstrndx 0
+mk text-past-eof; forge shdr .text offset=SIZE+4096
+mk text-huge;     forge shdr .text size=0x7fffffffffffffff
+mk symtab-huge;   forge shdr .symtab size=0x7fffffff
+mk strtab-link;   forge shdr .symtab link=0xff
+mk shstrndx;      forge ehdr shstrndx 0xfffe
+mk truncated;     truncate -s 100000 "$f"
+mk shnum-huge;    forge ehdr shnum 0xffff
 # kml-privinsn with SHF_EXECINSTR cleared in every section header: the
 # executable PT_LOAD must be swept instead (all findings still there).
 cp "$PRIV" "$t/broken-noexec"
-pshoff=$(rdu "$PRIV" 40 8) pshnum=$(rdu "$PRIV" 60 2)
-for ((i = 0; i < pshnum; i++)); do
-	fo=$((pshoff + 64 * i + 8)); fl=$(rdu "$PRIV" $fo 8)
-	poke "$t/broken-noexec" $fo "$(le64 $((fl & ~4)))"
-done
+"$FORGE" "$t/broken-noexec" shdr-noexec
 files=("$t"/broken-* "$top"/selftests/fuzz-corpus/*)
 [ -d "$GUEST_DIR" ] && files+=("$GUEST_DIR"/bad-* "$GUEST_DIR"/corpus/*)
 bad=0 cnt=0

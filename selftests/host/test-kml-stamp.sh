@@ -158,8 +158,8 @@ ok $xcheck "--hash equals sha256sum of the file with the descriptor zeroed (dd),
 
 # One byte changed: in the ELF header's padding, mid-file, right after the
 # descriptor (each a new digest); inside the signature (the same digest).
-d=$(field "$t/s" desc-offset) size=$(stat -c %s "$t/s") hbad=0
-for o in 12 $((size / 2)) $((d + 1040)) $((d + 20)); do
+d=$(field "$t/s" desc-offset) ds=$(field "$t/s" desc-size) size=$(stat -c %s "$t/s") hbad=0
+for o in 12 $((size / 2)) $((d + ds)) $((d + 20)); do
 	cp "$t/s" "$t/hm"; flip "$t/hm" "$o"
 	h=$(hash_of "$t/hm")
 	if [ -z "$h" ] || { [ "$h" = "$hs" ] && [ "$o" != $((d + 20)) ]; } ||
