@@ -168,6 +168,34 @@ BOOT_OPTS=--icount boot_guest textpoke "$kml_kernel" textpoke "kmltests=textpoke
 # The same tree built with CONFIG_KML=n: nothing of KML may show.
 boot_guest nokml "$B/kobj-nokml/arch/x86/boot/bzImage" nokml kmltests=nokml
 
+# make run's own image (build/initramfs-run.cpio.gz): the three samples and
+# nothing of the tests, and what make run shows with it.
+echo "== guest (run): booting $kml_kernel with make run's image"
+"$top/tools/kml-qemu" --mode run --timeout "$GUEST_TIMEOUT" --log "$LOGS/run-console.log" \
+	"$kml_kernel" "$B/initramfs-run.cpio.gz" > /dev/null 2>>"$LOGS/qemu.err"
+rc=$?
+tr -d '\r' < "$LOGS/run-console.log" > "$LOGS/run-console.txt" 2>/dev/null || : > "$LOGS/run-console.txt"
+{
+	con=$LOGS/run-console.txt
+	echo "1..4"
+	list=$(zcat "$B/initramfs-run.cpio.gz" | cpio -t --quiet 2>/dev/null | grep -E '^(kml/|bin/run-tests)' | sort | tr '\n' ' ')
+	[ "$list" = "kml/hello-dyn kml/hello-static kml/hello-static.unstamped " ] \
+		&& echo "ok 1 run image: /kml holds the three samples make run runs, no test runner" \
+		|| echo "not ok 1 run image: /kml holds the three samples make run runs, no test runner (has: $list)"
+	[ "$(grep -c '^hello: running in ring 0, Kml: 1$' "$con")" = 2 ] \
+		&& echo "ok 2 run image: the stamped hello-static and hello-dyn run in ring 0" \
+		|| echo "not ok 2 run image: the stamped hello-static and hello-dyn run in ring 0"
+	[ "$(grep -c '^hello: running in ring 3, Kml: 0$' "$con")" = 1 ] \
+		&& echo "ok 3 run image: the unstamped copy runs in ring 3" \
+		|| echo "not ok 3 run image: the unstamped copy runs in ring 3"
+	if [ $rc = 0 ] && grep -q "kml-guest: powering off" "$con" && ! grep -qE "$KTROUBLE" "$con"; then
+		echo "ok 4 run image: powered off, no kernel trouble"
+	else
+		echo "not ok 4 run image: powered off, no kernel trouble (qemu exit $rc)"
+	fi
+} > "$LOGS/run-image.tap"
+taps+=("$LOGS/run-image.tap")
+
 # ---- summary -------------------------------------------------------------
 total_pass=0 total_fail=0
 for f in "${taps[@]}"; do

@@ -29,7 +29,9 @@
  * while its /proc/PID/status is read, so a program that prints nothing
  * (the fuzz corpus's tiny one) is judged as well as one that does.
  *
- * Output is kselftest-style TAP; the host runner counts it.
+ * Output is TAP through the kernel's kselftest.h (the plan, one ksft_test_
+ * result per case, the totals; exit status 0 only if every planned case
+ * ran and passed); the host runner counts it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,9 +43,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kselftest.h"
 #include "kml_spawn.h"
 #include "kml_status.h"
-#include "kml_tap.h"
 
 /*
  * Runs argv; collects stdout (and stderr) into out, returns wait status.
@@ -113,13 +115,13 @@ static void case_run(const char *dir, const char *name, int want)
 	snprintf(expect, sizeof(expect), "Kml: %d", want);
 	st = run_kml(argv, out, sizeof(out), &e, &kml);
 	if (e)
-		printf("# exec %s: %s\n", name, strerror(e));
+		ksft_print_msg("exec %s: %s\n", name, strerror(e));
 	else if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !strstr(out, expect))
-		printf("# %s: status %#x, output: %s", name, st, out);
+		ksft_print_msg("%s: status %#x, output: %s", name, st, out);
 	else if (kml != want)
-		printf("# %s: its /proc/PID/status said Kml: %d\n", name, kml);
-	tap(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, expect) &&
-	    kml == want, "%s runs with %s", name, expect);
+		ksft_print_msg("%s: its /proc/PID/status said Kml: %d\n", name, kml);
+	ksft_test_result(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, expect) &&
+	    kml == want, "%s runs with %s\n", name, expect);
 }
 
 static void case_deny(const char *dir, const char *name, const char *reason)
@@ -134,11 +136,11 @@ static void case_deny(const char *dir, const char *name, const char *reason)
 	if (fd >= 0)
 		close(fd);
 	if (e != EPERM)
-		printf("# %s: exec errno %d (%s), status %#x, output: %s\n", name,
+		ksft_print_msg("%s: exec errno %d (%s), status %#x, output: %s\n", name,
 		       e, e ? strerror(e) : "ran", st, out);
 	if (!logged)
-		printf("# %s: no kernel log line with \"%s\"\n", name, reason);
-	tap(e == EPERM && logged, "%s refused with EPERM: %s", name, reason);
+		ksft_print_msg("%s: no kernel log line with \"%s\"\n", name, reason);
+	ksft_test_result(e == EPERM && logged, "%s refused with EPERM: %s\n", name, reason);
 }
 
 static void case_notours(const char *dir, const char *name)
@@ -166,11 +168,11 @@ static void case_notours(const char *dir, const char *name)
 				 kml, WEXITSTATUS(st));
 	}
 	if (!ok)
-		printf("# %s: errno %d, status %#x, Kml: %d, output: %s\n", name,
+		ksft_print_msg("%s: errno %d, status %#x, Kml: %d, output: %s\n", name,
 		       e, st, kml, out);
 	if (logged)
-		printf("# %s: the kernel logged a refusal (\"invalid stamp\")\n", name);
-	tap(ok && !logged, "%s not a KML program: %s", name, how);
+		ksft_print_msg("%s: the kernel logged a refusal (\"invalid stamp\")\n", name);
+	ksft_test_result(ok && !logged, "%s not a KML program: %s\n", name, how);
 }
 
 static void case_probe(const char *dir, char **words, int nwords)
@@ -189,10 +191,10 @@ static void case_probe(const char *dir, char **words, int nwords)
 	argv[i] = NULL;
 	st = run(argv, out, sizeof(out), &e);
 	if (e || !strstr(out, "probe: ok"))
-		printf("# %s%s: errno %d status %#x output: %s\n", words[0],
+		ksft_print_msg("%s%s: errno %d status %#x output: %s\n", words[0],
 		       label, e, st, out);
-	tap(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
-	    strstr(out, "probe: ok"), "%s%s", words[0], label);
+	ksft_test_result(!e && WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+	    strstr(out, "probe: ok"), "%s%s\n", words[0], label);
 }
 
 int main(int argc, char **argv)
@@ -205,18 +207,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DIR\n", argv[0]);
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	ksft_print_header();
 	snprintf(path, sizeof(path), "%s/cases", argv[1]);
 	f = fopen(path, "r");
-	if (!f) {
-		printf("1..0 # SKIP cannot open %s\n", path);
-		return 1;
-	}
+	if (!f)
+		ksft_exit_fail_msg("cannot open %s: %s\n", path, strerror(errno));
 	while (fgets(line, sizeof(line), f))
 		if (line[0] != '#' && line[0] != '\n')
 			planned++;
 	rewind(f);
-	printf("TAP version 13\n1..%d\n", planned);
+	ksft_set_plan(planned);
 	while (fgets(line, sizeof(line), f)) {
 		char *save, *tok, *rest;
 
@@ -240,12 +240,10 @@ int main(int argc, char **argv)
 		} else if (nw >= 2 && !strcmp(w[0], "probe")) {
 			case_probe(argv[1], w + 1, nw - 1);
 		} else {
-			tap(0, "malformed case line: %s", w[0]);
+			ksft_test_result_fail("malformed case line: %s\n", w[0]);
 		}
 	}
 	fclose(f);
-	/* The exit status says what the TAP lines say. */
-	if (ntest != planned)
-		printf("# %d tests run, %d planned\n", ntest, planned);
-	return nfail || ntest != planned ? 1 : 0;
+	/* non-zero unless every planned case ran and passed */
+	ksft_finished();
 }
