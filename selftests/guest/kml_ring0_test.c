@@ -23,7 +23,8 @@
  * On the kernel's kselftest_harness.h: each test runs in a process of its
  * own under a timeout, the harness prints the TAP and its plan.  The
  * modes are fixture filters (main() below); HARNESS-OPTIONS are the
- * harness's own (-l lists the tests, -t NAME / -T NAME picks or drops one).
+ * harness's own: -l lists the tests, -T NAME leaves one out, and in the
+ * RING [SECONDS] mode -t NAME runs only that one.
  */
 #define _GNU_SOURCE
 #include <elf.h>
