@@ -406,8 +406,8 @@ $(eval $(call prog,$(SAMPLES)/kml_time,samples/kml_time.c,-static))
 # for exec timing.  kml-privinsn: one function per instruction the scan
 # decides about (never called).
 $(eval $(call prog,$(SELFTESTS)/kml-probe,selftests/guest/kml-probe.c,-static,$(KMLLINK)))
-$(eval $(call prog,$(SELFTESTS)/kml_ring0_test-static,selftests/guest/kml_ring0_test.c,-Ielfnote -static -pthread,$(KMLLINK)))
-$(eval $(call prog,$(SELFTESTS)/kml_ring0_test-dyn,selftests/guest/kml_ring0_test.c,-Ielfnote -pthread,$(KMLLINK)))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_ring0_test-static,selftests/guest/kml_ring0_test.c,-Ielfnote -static -pthread,$(KMLLINK)))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_ring0_test-dyn,selftests/guest/kml_ring0_test.c,-Ielfnote -pthread,$(KMLLINK)))
 $(eval $(call harness-prog,$(SELFTESTS)/kml_exec_test,selftests/guest/kml_exec_test.c,-static))
 $(eval $(call prog,$(SELFTESTS)/kml_policy_test,selftests/guest/kml_policy_test.c,-static))
 $(eval $(call prog,$(SELFTESTS)/kml-preload.so,selftests/guest/kml_preload.c,-shared -fPIC -nostdlib))
