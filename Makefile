@@ -409,7 +409,6 @@ $(eval $(call prog,$(SELFTESTS)/kml-probe,selftests/guest/kml-probe.c,-static,$(
 $(eval $(call harness-prog,$(SELFTESTS)/kml_ring0_test-static,selftests/guest/kml_ring0_test.c,-Ielfnote -static -pthread,$(KMLLINK)))
 $(eval $(call harness-prog,$(SELFTESTS)/kml_ring0_test-dyn,selftests/guest/kml_ring0_test.c,-Ielfnote -pthread,$(KMLLINK)))
 $(eval $(call harness-prog,$(SELFTESTS)/kml_exec_test,selftests/guest/kml_exec_test.c,-static))
-$(eval $(call prog,$(SELFTESTS)/kml_policy_test,selftests/guest/kml_policy_test.c,-static))
 $(eval $(call prog,$(SELFTESTS)/kml-preload.so,selftests/guest/kml_preload.c,-shared -fPIC -nostdlib))
 $(eval $(call prog,$(SELFTESTS)/kml-big,selftests/guest/kml_big.c,-static,$(KMLLINK)))
 $(eval $(call prog,$(SELFTESTS)/kml-privinsn,selftests/guest/kml_privinsn.c,-static,$(KMLLINK)))
@@ -420,6 +419,7 @@ $(eval $(call harness-prog,$(SELFTESTS)/kml_ist_nest_test,selftests/guest/kml_is
 $(eval $(call harness-prog,$(SELFTESTS)/kml_privileged_test,selftests/guest/kml_privileged_test.c,-static))
 $(eval $(call harness-prog,$(SELFTESTS)/kml_bash_test,selftests/guest/kml_bash_test.c,-static))
 $(eval $(call harness-prog,$(SELFTESTS)/kml_observe_test,selftests/guest/kml_observe_test.c,-static))
+$(eval $(call harness-prog,$(SELFTESTS)/kml_policy_test,selftests/guest/kml_policy_test.c,-static))
 
 $(PROGS):
 	$(call msg,CC,$@)
