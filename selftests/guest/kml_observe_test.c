@@ -441,7 +441,8 @@ FIXTURE_SETUP(observe)
 	self->mounted = self->traced = false;
 }
 
-FIXTURE_TEARDOWN(observe)
+/* In the parent: it runs after a failed ASSERT too (selftests/README.md). */
+FIXTURE_TEARDOWN_PARENT(observe)
 {
 	if (self->traced)
 		write_file(SYS_ENTER, "0");

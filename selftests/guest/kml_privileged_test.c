@@ -123,7 +123,8 @@ FIXTURE_SETUP(knob)
 	ASSERT_EQ(1, self->saved) TH_LOG("kernel.kml.privileged defaults to 1");
 }
 
-FIXTURE_TEARDOWN(knob)
+/* In the parent: it runs after a failed ASSERT too (selftests/README.md). */
+FIXTURE_TEARDOWN_PARENT(knob)
 {
 	char v[4];
 

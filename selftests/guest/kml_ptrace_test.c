@@ -206,7 +206,8 @@ FIXTURE_SETUP(dropped)
 			    &self->dumpable)) TH_LOG("target said: %s", line);
 }
 
-FIXTURE_TEARDOWN(dropped)
+/* In the parent: it runs after a failed ASSERT too (selftests/README.md). */
+FIXTURE_TEARDOWN_PARENT(dropped)
 {
 	if (self->pid > 0) {
 		kill(self->pid, SIGKILL);

@@ -841,7 +841,8 @@ FIXTURE_SETUP(ptrace)
 	}
 }
 
-FIXTURE_TEARDOWN(ptrace)
+/* In the parent: it runs after a failed ASSERT too (selftests/README.md). */
+FIXTURE_TEARDOWN_PARENT(ptrace)
 {
 	if (self->pid > 0) {
 		kill(self->pid, SIGKILL);
@@ -1019,7 +1020,8 @@ FIXTURE_SETUP(coredump)
 		TH_LOG("coredump: cannot set core_pattern and suid_dumpable");
 }
 
-FIXTURE_TEARDOWN(coredump)
+/* In the parent: it runs after a failed ASSERT too (selftests/README.md). */
+FIXTURE_TEARDOWN_PARENT(coredump)
 {
 	write_proc("/proc/sys/fs/suid_dumpable", self->saved);
 }
