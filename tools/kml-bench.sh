@@ -1,11 +1,12 @@
 #!/bin/bash
-# kml-bench.sh - make bench: boot the guest four times and compare.
+# kml-bench.sh - make bench: boot the guest five times and compare.
 #
 # Each boot runs samples/kml_bench twice, the unstamped and the stamped copy
 # of the same static binary, then Debian's dd, sqlite3 and stress-ng, the
 # unmodified copy and the one stamped with kml-stamp --add-note, each timed
-# whole by samples/kml_time (selftests/guest/run-tests.sh, kmltests=bench;
-# the test image with those programs, build/initramfs-full.cpio.gz):
+# whole by samples/kml_time (tools/guest/kml-bench-guest, which /init runs
+# for kml-qemu --mode bench; the image with those programs is
+# build/initramfs-full.cpio.gz):
 #
 #   wall     KML kernel, wall-clock time under QEMU TCG (noisy)
 #   icount   KML kernel with -icount shift=0: ns = guest instructions

@@ -178,6 +178,7 @@ FIXTURE_SETUP(dropped)
 {
 	char prog[256], uid[16], dump[16], line[128];
 	int p[2];
+	pid_t pid;
 	FILE *f;
 
 	ASSERT_EQ(0, (int)geteuid()) TH_LOG("must run as root");
@@ -188,15 +189,17 @@ FIXTURE_SETUP(dropped)
 	snprintf(uid, sizeof(uid), "%d", UNPRIV_UID);
 	snprintf(dump, sizeof(dump), "%d", variant->set_dumpable);
 	ASSERT_EQ(0, pipe(p));
-	self->pid = fork();
-	ASSERT_LE(0, self->pid);
-	if (self->pid == 0) {
+	/* self is shared with the child (tear-down in the parent): set in the parent only */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
 		dup2(p[1], 1);
 		close(p[0]);
 		execl(prog, prog, "drop", uid, dump, (char *)NULL);
 		printf("exec %s: %s\n", prog, strerror(errno));
 		_exit(1);
 	}
+	self->pid = pid;
 	close(p[1]);
 	f = fdopen(p[0], "r");
 	ASSERT_NE(NULL, f);

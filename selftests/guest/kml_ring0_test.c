@@ -810,11 +810,13 @@ FIXTURE(ptrace) {
 
 FIXTURE_SETUP(ptrace)
 {
+	pid_t pid;
 	int st;
 
 	memset(&self->r, 0, sizeof(self->r));
-	self->pid = fork();
-	if (self->pid == 0) {
+	/* self is shared with the child (tear-down in the parent): set in the parent only */
+	pid = fork();
+	if (pid == 0) {
 		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 		raise(SIGSTOP);
 		syscall(SYS_getppid);
@@ -822,6 +824,7 @@ FIXTURE_SETUP(ptrace)
 			;
 		_exit(kml_ring() == want_ring ? 0 : 1);
 	}
+	self->pid = pid;
 	ASSERT_LT(0, self->pid);
 	self->ok = waitpid(self->pid, &st, 0) == self->pid && WIFSTOPPED(st);
 	/* PTRACE_SYSCALL until the getppid entry stop. */
