@@ -367,7 +367,7 @@ check-deb: deps
 	@selftests/host/test-deb-kernel.sh
 
 # ---- samples and selftest programs --------------------------------------
-# Each program is one C file, compiled and linked by one rule (cc-prog) with
+# Each program is one C file, compiled and linked by one rule ($(PROGS):) with
 # what its line in the tables below gives it:
 #   $(call prog,PROGRAM,SOURCE,FLAGS,LINK)       -Wall -Wextra -Werror
 #   $(call harness-prog,PROGRAM,SOURCE,FLAGS,LINK)  on the kernel's
@@ -480,9 +480,10 @@ $(FORGE): $(call objs,$(OBJ),selftests/kml-forge.c elfnote/kml_notewalk.c)
 # selftests appended, for the main make check boots and make bench.
 INITRAMFS_FULL := $(BUILD)/initramfs-full.cpio.gz
 INITRAMFS_RUN  := $(BUILD)/initramfs-run.cpio.gz
+INITRAMFS_BENCH := $(BUILD)/initramfs-bench.cpio.gz
 GUEST_RUN      := $(BUILD)/guest-run
 RUN_BINS       := $(SAMPLES)/hello-static $(SAMPLES)/hello-static.unstamped $(SAMPLES)/hello-dyn
-initramfs: $(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN)
+initramfs: $(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN) $(INITRAMFS_BENCH)
 
 # What every image has: tools/mk-initramfs.sh and the guest side of the tools.
 GUEST_BASE := tools/mk-initramfs.sh tools/guest/init tools/guest/kml-bench-guest
@@ -502,7 +503,7 @@ $(INITRAMFS_RUN): $(RUN_BINS) $(GUEST_BASE)
 	$(Q)tools/mk-initramfs.sh $(GUEST_RUN) $@
 
 $(INITRAMFS_FULL): $(INITRAMFS) $(SAMPLES)/kml_time $(SELFTESTS)/x86/list $(STAMP) \
-		selftests/mkprograms.sh tools/mk-initramfs.sh
+		selftests/mkprograms.sh tools/mk-bench-programs.sh tools/mk-initramfs.sh
 	$(call msg,GUEST,$@)
 	$(Q)STAMP=$(STAMP) KEY=$(KML_KEY) SAMPLES=$(SAMPLES) SELFTESTS=$(SELFTESTS) \
 		selftests/mkprograms.sh $(BUILD)/guest-programs/kml
@@ -510,6 +511,13 @@ $(INITRAMFS_FULL): $(INITRAMFS) $(SAMPLES)/kml_time $(SELFTESTS)/x86/list $(STAM
 	$(Q)cat $(INITRAMFS) $(BUILD)/initramfs-programs.cpio.gz > $@.tmp && mv $@.tmp $@
 
 QEMU_FLAGS ?=
+# make bench's image: its programs (tools/mk-bench-programs.sh), no tests.
+$(INITRAMFS_BENCH): $(SAMPLES)/kml_bench $(SAMPLES)/kml_bench.unstamped $(SAMPLES)/kml_time \
+		$(STAMP) tools/mk-bench-programs.sh $(GUEST_BASE)
+	$(call msg,GUEST,$@)
+	$(Q)STAMP=$(STAMP) KEY=$(KML_KEY) SAMPLES=$(SAMPLES) tools/mk-bench-programs.sh $(BUILD)/guest-bench/kml
+	$(Q)tools/mk-initramfs.sh $(BUILD)/guest-bench $@
+
 # make run builds only what it boots: the kernel, kml-stamp, three samples.
 run: deps
 	@$(MAKE) --no-print-directory kernel $(INITRAMFS_RUN)
@@ -525,10 +533,11 @@ check: deps
 	@$(MAKE) --no-print-directory check-prereqs
 	@selftests/check.sh
 
-# Four boots (wall clock, -icount, pti=on, CONFIG_KML=n baseline), each
-# running the unstamped and the stamped copy of samples/kml_bench.c.
+# Five boots (wall clock, -icount, pti=on, CONFIG_KML=n baseline, Skylake), each
+# running the unstamped and the stamped copy of samples/kml_bench.c and of
+# Debian's programs, then the census; its image holds those programs only.
 bench: deps
-	@$(MAKE) --no-print-directory all kernel-nokml
+	@$(MAKE) --no-print-directory kernel kernel-nokml $(INITRAMFS_BENCH)
 	@tools/kml-bench.sh
 
 # Not part of make check: the stress suite for SOAK_SECONDS (1800) in a
@@ -578,7 +587,8 @@ checkpatch: kernel-tree
 clean:
 	rm -rf $(TOOLS) $(BUILD)/tools-asan $(BUILD)/tools-pkg $(OBJ) $(OBJ_ASAN) $(BPFOBJ) $(BUILD)/fuzz $(DEPDIR) \
 		$(SAMPLES) $(SELFTESTS) $(BUILD)/host $(GUEST) $(GUEST_RUN) $(BUILD)/guest-programs $(LOGS) \
-		$(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN) $(BUILD)/initramfs-programs.cpio.gz \
+		$(INITRAMFS) $(INITRAMFS_FULL) $(INITRAMFS_RUN) $(INITRAMFS_BENCH) $(BUILD)/guest-bench \
+		$(BUILD)/initramfs-programs.cpio.gz \
 		$(TOOLS_DEB) $(PKGROOT) $(KOBJ_DEBTEST)
 	-[ -d $(KOBJ) ] && $(call kbuild,$(KOBJ)) -s clean
 

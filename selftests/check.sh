@@ -197,7 +197,7 @@ tr -d '\r' < "$LOGS/run-console.log" > "$LOGS/run-console.txt" 2>/dev/null || : 
 taps+=("$LOGS/run-image.tap")
 
 # ---- summary -------------------------------------------------------------
-total_pass=0 total_fail=0
+total_pass=0 total_fail=0 total_skip=0
 for f in "${taps[@]}"; do
 	name=$(basename "$f" .tap)
 	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$f" | head -1)
@@ -211,9 +211,14 @@ for f in "${taps[@]}"; do
 		echo "  FAIL [$name] $((plan - pass - fail)) planned tests did not run"
 		fail=$((plan - pass))
 	fi
-	printf '  %-22s %3d passed, %d failed\n' "$name" "$pass" "$fail"
+	# TAP counts "ok N ... # SKIP" as passed; say how many there were
+	skip=$(grep -ciE '^ok [0-9]+.*# *SKIP' "$f")
+	printf '  %-22s %3d passed, %d failed%s\n' "$name" "$pass" "$fail" \
+		"$([ "$skip" -gt 0 ] && echo " ($skip of the passed skipped)")"
+	total_skip=$((total_skip + skip))
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 done
+[ "$total_skip" = 0 ] || echo "($total_skip of the passed tests were skipped: selftests/README.md says which and why)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -57,6 +57,7 @@
  *
  * Exit status 0, or 1 with a message on stderr.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -133,6 +134,21 @@ static void need_note(void)
 		die("no well-formed KML note (%s)", no_note);
 }
 
+/* A number in C syntax (0x.., 0.., decimal), digits only: no sign, no space. */
+static __u64 number(const char *p, const char *whole)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*p))
+		die("bad value '%s'", whole);
+	errno = 0;
+	v = strtoull(p, &end, 0);
+	if (errno || *end)
+		die("bad value '%s'", whole);
+	return v;
+}
+
 static __u64 value(const char *s)
 {
 	const struct { const char *name; __u64 v; } names[] = {
@@ -142,8 +158,7 @@ static __u64 value(const char *s)
 		{ "LAST", fsize - 1 },
 	};
 	size_t i, n = strcspn(s, "+-");
-	unsigned long long v;
-	char *end;
+	__u64 v;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (n != strlen(names[i].name) || strncmp(s, names[i].name, n))
@@ -152,17 +167,14 @@ static __u64 value(const char *s)
 			need_note();
 		if (!s[n])
 			return names[i].v;
-		errno = 0;
-		v = strtoull(s + n + 1, &end, 0);
-		if (errno || *end || end == s + n + 1)
-			die("bad value '%s'", s);
+		v = number(s + n + 1, s);
+		if (s[n] == '+' ? v > ~(__u64)0 - names[i].v : v > names[i].v)
+			die("'%s' wraps around", s);
 		return s[n] == '+' ? names[i].v + v : names[i].v - v;
 	}
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*s == '-' || errno || *end || end == s)
+	if (!isdigit((unsigned char)*s))
 		die("bad value '%s' (a number or SIZE, NOTE, DESC, DESC_SIZE, NOTE_SIZE, NOTE_HDR, MID, LAST, +/-N)", s);
-	return v;
+	return number(s, s);
 }
 
 /* Writes the low @len bytes of @v, little-endian, at @off. */
@@ -171,6 +183,8 @@ static void put_le(__u64 off, __u64 v, size_t len)
 	__u8 b[8];
 	size_t i;
 
+	if (len < sizeof(v) && v >> (8 * len))
+		die("%#llx does not fit in the field's %zu byte(s)", (unsigned long long)v, len);
 	for (i = 0; i < len; i++)
 		b[i] = v >> (8 * i);
 	wr(off, b, len);
@@ -213,11 +227,13 @@ static size_t hex(const char *s, __u8 *out, size_t max)
 
 	if (strlen(s) % 2 || n > max)
 		die("bad hex '%s'", s);
+	for (i = 0; i < 2 * n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			die("bad hex '%s'", s);
 	for (i = 0; i < n; i++) {
 		unsigned int b;
 
-		if (sscanf(s + 2 * i, "%2x", &b) != 1)
-			die("bad hex '%s'", s);
+		sscanf(s + 2 * i, "%2x", &b);
 		out[i] = b;
 	}
 	return n;
@@ -247,6 +263,7 @@ static void op_desc_copy(const char *other)
 		die("%s", strerror(errno));
 	fsize = st.st_size;
 	walk();
+	need_note();
 	read_desc(&d);
 	close(fd);
 	path = me, fd = myfd, fsize = mysize, ni = mine;
@@ -271,16 +288,18 @@ static void op_sig_get(const char *out, int half)
 static void op_sig_put(const char *der, const char *flags)
 {
 	struct kml_stamp_desc d;
+	__u8 buf[KML_SIG_MAX + 1];
 	size_t n;
 	FILE *f = fopen(der, "r");
 
 	if (!f)
 		die("%s: %s", der, strerror(errno));
 	memset(&d, 0, sizeof(d));
-	n = fread(d.sig, 1, sizeof(d.sig) + 1, f);
+	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	if (n > sizeof(d.sig))
+	if (n > KML_SIG_MAX)
 		die("%s: larger than the descriptor's %d bytes", der, KML_SIG_MAX);
+	memcpy(d.sig, buf, n);
 	memcpy(d.magic, KML_STAMP_MAGIC, KML_STAMP_MAGIC_LEN);
 	d.version = flags ? KML_STAMP_VERSION : KML_STAMP_VERSION_1;
 	d.hash_algo = KML_HASH_SHA256;
@@ -361,15 +380,20 @@ static void op_rename_next_note(const char *name)
 	wr(next + sizeof(nh), name, 3);
 }
 
-/* The file offsets of the two program headers "kml" and "other". */
+/*
+ * The file offsets of the program headers "kml" and (if @other is not
+ * NULL) "other"; only a caller that writes "other" gets PT_GNU_STACK
+ * retyped.
+ */
 static void find_phdrs(__u64 *kml, __u64 *other)
 {
+	__u64 other_note = 0;
 	__u64 stack = 0;
 	GElf_Ehdr eh;
 	Elf *e;
 	size_t i, n;
 
-	*kml = *other = 0;
+	*kml = 0;
 	elf_version(EV_CURRENT);
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &n))
@@ -383,14 +407,17 @@ static void find_phdrs(__u64 *kml, __u64 *other)
 		if (ph.p_type == PT_NOTE && ph.p_offset <= ni.note_off &&
 		    ni.note_off < ph.p_offset + ph.p_filesz)
 			*kml = at;
-		else if (ph.p_type == PT_NOTE && !*other)
-			*other = at;
+		else if (ph.p_type == PT_NOTE && !other_note)
+			other_note = at;
 		else if (ph.p_type == PT_GNU_STACK)
 			stack = at;
 	}
 	elf_end(e);
 	if (!*kml)
 		die("no PT_NOTE holds the KML note");
+	if (!other)
+		return;
+	*other = other_note;
 	if (!*other) {
 		if (!stack)
 			die("no second PT_NOTE and no PT_GNU_STACK");
@@ -431,13 +458,15 @@ static void op_phdr(int argc, char **argv)
 
 	if (argc < 2)
 		die("phdr kml|other FIELD=VALUE...");
-	find_phdrs(&kml, &other);
-	if (!strcmp(argv[0], "kml"))
+	if (!strcmp(argv[0], "kml")) {
+		find_phdrs(&kml, NULL);
 		at = kml;
-	else if (!strcmp(argv[0], "other"))
+	} else if (!strcmp(argv[0], "other")) {
+		find_phdrs(&kml, &other);
 		at = other;
-	else
+	} else {
 		die("phdr kml|other, not '%s'", argv[0]);
+	}
 	for (i = 1; i < argc; i++) {
 		char field[16], *eq = strchr(argv[i], '=');
 
@@ -592,12 +621,16 @@ int main(int argc, char **argv)
 		       (unsigned long long)fsize, (unsigned long long)ni.note_off,
 		       (unsigned long long)ni.desc_off, sig_len(&d));
 	} else if (!strcmp(op, "flip")) {
-		__u64 off;
+		__u64 off, x;
 
 		NEED(2);
+		x = value(argv[1]);
+
+		if (x > 0xff)
+			die("flip: XOR is one byte, not %#llx", (unsigned long long)x);
 		off = value(argv[0]);
 		rd(off, &b, 1);
-		b ^= value(argv[1]);
+		b ^= x;
 		wr(off, &b, 1);
 	} else if (!strcmp(op, "desc")) {
 		NEED(2);

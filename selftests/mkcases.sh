@@ -130,7 +130,8 @@ printf 'kml secondary keyring test' >> "$out/secondary-signed"
 bad() {
 	stamped "$SAMPLES/${2:-hello-static}.unstamped" "bad-$1"
 	f="$out/bad-$1"
-	eval "$("$FORGE" "$f" info)"
+	info=$("$FORGE" "$f" info)	# (a failure inside eval's argument would go unseen)
+	eval "$info"
 	n=$note d=$desc
 }
 bad modified;      forge flip MID 0xff

@@ -1,33 +1,20 @@
 #!/bin/bash
-# mkprograms.sh OUTDIR - Debian's own programs for the test and bench boots.
+# mkprograms.sh OUTDIR - the larger programs of the test boots.
 #
-# Each is copied twice into OUTDIR: NAME.unstamped, the unmodified file, and
-# NAME, the same file given a note and stamped with kml-stamp --add-note
-# --key (on the host: the guest holds no key).  stress-ng for the
-# "stress-ng" suite (bad-input stressors) and make bench; coreutils' dd and
-# sqlite3 for make bench; kml_time, the bench's timer; and the kernel's x86
-# selftests.  tools/mk-initramfs.sh
-# --extra packs them with the libraries each needs into an archive that the
-# Makefile appends to the test image (build/initramfs-full.cpio.gz): with
-# stress-ng's 40 MB the guests booted with 256 MB would not have room.
+# Debian's dd, sqlite3 and stress-ng (unmodified as NAME.unstamped, given a
+# note and stamped as NAME), kml_bench and kml_time: make bench's programs,
+# made by tools/mk-bench-programs.sh (the "stress-ng" suite runs stress-ng's
+# bad-input stressors, bench-smoke all of them); and the kernel's x86
+# selftests.  tools/mk-initramfs.sh --extra packs them with the libraries
+# each needs into an archive that the Makefile appends to the test image
+# (build/initramfs-full.cpio.gz): with stress-ng's 40 MB the guests booted
+# with 256 MB would not have room.
 #
 # Environment: STAMP (kml-stamp), KEY, SAMPLES, SELFTESTS.
 set -euo pipefail
 out=$1
 : "${STAMP:?}" "${KEY:?}" "${SAMPLES:?}" "${SELFTESTS:?}"
-rm -rf "$out"
-mkdir -p "$out"
-for p in /bin/dd /usr/bin/sqlite3 /usr/bin/stress-ng; do
-	[ -x "$p" ] || { echo "mkprograms: $p missing (tools/install-deps.sh installs it)" >&2; exit 1; }
-	cp "$p" "$out/${p##*/}.unstamped"
-	cp "$p" "$out/${p##*/}"
-	# stress-ng carries privileged instructions on purpose (its port I/O
-	# and privileged-instruction stressors, which we do not run): the
-	# stamp must say so (kml-stamp's scan, SECURITY.md).
-	priv=; [ "${p##*/}" = stress-ng ] && priv=--allow-privileged
-	"$STAMP" --add-note --key "$KEY" $priv "$out/${p##*/}" >/dev/null 2>"$out/.stamp.err" ||
-		{ cat "$out/.stamp.err" >&2; exit 1; }
-done
+"$(dirname "$0")/../tools/mk-bench-programs.sh" "$out"
 
 # The kernel's own x86 selftests (20 programs, 30 MB with debug info), each
 # unstamped and stamped (run-tests.sh: x86_selftests); several execute cli,
@@ -41,4 +28,3 @@ while read -r p; do
 		{ cat "$out/.stamp.err" >&2; exit 1; }
 done < "$SELFTESTS/x86/list"
 rm -f "$out/.stamp.err"
-cp "$SAMPLES/kml_time" "$out/"

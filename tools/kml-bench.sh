@@ -6,7 +6,7 @@
 # unmodified copy and the one stamped with kml-stamp --add-note, each timed
 # whole by samples/kml_time (tools/guest/kml-bench-guest, which /init runs
 # for kml-qemu --mode bench; the image with those programs is
-# build/initramfs-full.cpio.gz):
+# build/initramfs-bench.cpio.gz, made by tools/mk-bench-programs.sh):
 #
 #   wall     KML kernel, wall-clock time under QEMU TCG (noisy)
 #   icount   KML kernel with -icount shift=0: ns = guest instructions
@@ -38,7 +38,7 @@ boot() {	# boot NAME KERNEL [kml-qemu options...]
 	shift 2
 	echo "== bench: $name boot" >&2
 	if ! "$top/tools/kml-qemu" --mode bench --timeout 900 --log "$out/$name-console.log" \
-		"$@" "$kernel" "$B/initramfs-full.cpio.gz" > /dev/null 2>> "$out/qemu.err"; then
+		"$@" "$kernel" "$B/initramfs-bench.cpio.gz" > /dev/null 2>> "$out/qemu.err"; then
 		echo "kml-bench: the $name boot failed (see $out/$name-console.log)" >&2
 		bad=1
 	fi

@@ -237,7 +237,9 @@ ok $? "Debian's bash, busybox, sqlite3, python3.11 and coreutils' /usr/bin scan 
 # to be huge, section names out of range, a truncated file.
 base=$SAMPLES/hello-static.unstamped
 mk() { cp "$base" "$t/broken-$1"; f=$t/broken-$1; }
-forge() { "$FORGE" "$f" "$@"; }	# the ELF fields by name: selftests/kml-forge.c
+# the ELF fields by name (selftests/kml-forge.c); a failure stops the suite,
+# or the ASan test below would run on intact copies
+forge() { "$FORGE" "$f" "$@" || { echo "Bail out! kml-forge $f $*"; exit 1; }; }
 mk nosections;    forge ehdr shoff 0; forge ehdr shnum 0; forge ehdr shstrndx 0
 mk text-past-eof; forge shdr .text offset=SIZE+4096
 mk text-huge;     forge shdr .text size=0x7fffffffffffffff
@@ -249,7 +251,7 @@ mk shnum-huge;    forge ehdr shnum 0xffff
 # kml-privinsn with SHF_EXECINSTR cleared in every section header: the
 # executable PT_LOAD must be swept instead (all findings still there).
 cp "$PRIV" "$t/broken-noexec"
-"$FORGE" "$t/broken-noexec" shdr-noexec
+f=$t/broken-noexec; forge shdr-noexec
 files=("$t"/broken-* "$top"/selftests/fuzz-corpus/*)
 [ -d "$GUEST_DIR" ] && files+=("$GUEST_DIR"/bad-* "$GUEST_DIR"/corpus/*)
 bad=0 cnt=0
