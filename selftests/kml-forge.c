@@ -47,7 +47,15 @@
  *                              is none, PT_GNU_STACK, made a PT_NOTE (both
  *                              found once, before any field is written)
  *   phdr-copy                  the kml header copied over the other one
- *   ehdr FIELD VALUE           e_type, e_machine, e_phoff, e_phentsize,
+ *   phdr-retype FROM TO        the first program header of type FROM gets
+ *                              type TO (e.g. 6 0: PT_PHDR made PT_NULL)
+ *   phdr-swap-loads            the first two PT_LOAD headers swapped
+ *   phdr-table-grow N          the program header table copied to the end
+ *                              of the file and padded with PT_NULL entries
+ *                              to N; e_phoff and e_phnum point at it
+ *                              (phdr-retype, -swap-loads, -table-grow: also
+ *                              in a file without a KML note)
+ *   ehdr FIELD VALUE           class (e_ident[EI_CLASS]), e_type, e_machine, e_phoff, e_phentsize,
  *                              e_phnum, e_shoff, e_shnum or e_shstrndx
  *   shdr NAME FIELD=VALUE...   the section header of NAME (.text, ...):
  *                              sh_offset, sh_size, sh_link or sh_flags
@@ -478,6 +486,85 @@ static void op_phdr(int argc, char **argv)
 	}
 }
 
+/* The ELF header, read with libelf (so it is checked to be one). */
+static void ehdr_of(GElf_Ehdr *eh)
+{
+	Elf *e;
+
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || !gelf_getehdr(e, eh))
+		die("libelf: %s", elf_errmsg(-1));
+	elf_end(e);
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(Elf64_Phdr))
+		die("not an ELF64 file with %zu-byte program headers", sizeof(Elf64_Phdr));
+}
+
+static void op_phdr_retype(const char *from, const char *to)
+{
+	__u64 f = value(from), t = value(to);
+	GElf_Ehdr eh;
+	Elf64_Phdr ph;
+	size_t i;
+
+	ehdr_of(&eh);
+	for (i = 0; i < eh.e_phnum; i++) {
+		__u64 at = eh.e_phoff + i * sizeof(ph);
+
+		rd(at, &ph, sizeof(ph));
+		if (ph.p_type == f) {
+			put_le(at + offsetof(Elf64_Phdr, p_type), t, sizeof(ph.p_type));
+			return;
+		}
+	}
+	die("no program header of type %#llx", (unsigned long long)f);
+}
+
+static void op_phdr_swap_loads(void)
+{
+	__u64 at[2];
+	Elf64_Phdr ph[2];
+	GElf_Ehdr eh;
+	size_t i, n = 0;
+
+	ehdr_of(&eh);
+	for (i = 0; i < eh.e_phnum && n < 2; i++) {
+		Elf64_Phdr p;
+
+		rd(eh.e_phoff + i * sizeof(p), &p, sizeof(p));
+		if (p.p_type == PT_LOAD) {
+			at[n] = eh.e_phoff + i * sizeof(p);
+			ph[n++] = p;
+		}
+	}
+	if (n < 2)
+		die("fewer than two PT_LOAD headers");
+	wr(at[0], &ph[1], sizeof(ph[1]));
+	wr(at[1], &ph[0], sizeof(ph[0]));
+}
+
+static void op_phdr_table_grow(const char *count)
+{
+	__u64 n = value(count), end = fsize;
+	Elf64_Phdr ph;
+	GElf_Ehdr eh;
+	size_t i;
+
+	ehdr_of(&eh);
+	if (n < eh.e_phnum || n > 0xffff)
+		die("phdr-table-grow: %llu entries (the table has %u; at most 65535)",
+		    (unsigned long long)n, eh.e_phnum);
+	for (i = 0; i < n; i++) {
+		if (i < eh.e_phnum)
+			rd(eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph));
+		else
+			memset(&ph, 0, sizeof(ph));	/* PT_NULL */
+		wr(end + i * sizeof(ph), &ph, sizeof(ph));
+	}
+	put_le(offsetof(Elf64_Ehdr, e_phoff), end, sizeof(Elf64_Off));
+	put_le(offsetof(Elf64_Ehdr, e_phnum), n, sizeof(Elf64_Half));
+}
+
 static void op_phdr_copy(void)
 {
 	__u64 kml, other;
@@ -569,7 +656,9 @@ static void shdr_noexec(__u64 at, const char *name, __u64 flags, void *arg)
 
 static void op_ehdr(const char *field, const char *v)
 {
-	if (!strcmp(field, "shoff"))
+	if (!strcmp(field, "class"))
+		put_le(offsetof(Elf64_Ehdr, e_ident) + EI_CLASS, value(v), 1);
+	else if (!strcmp(field, "shoff"))
 		put_le(offsetof(Elf64_Ehdr, e_shoff), value(v), sizeof(Elf64_Off));
 	else if (!strcmp(field, "shnum"))
 		put_le(offsetof(Elf64_Ehdr, e_shnum), value(v), sizeof(Elf64_Half));
@@ -586,7 +675,7 @@ static void op_ehdr(const char *field, const char *v)
 	else if (!strcmp(field, "phnum"))
 		put_le(offsetof(Elf64_Ehdr, e_phnum), value(v), sizeof(Elf64_Half));
 	else
-		die("no ELF header field '%s' (type, machine, phoff, phentsize, phnum, shoff, shnum, shstrndx)",
+		die("no ELF header field '%s' (class, type, machine, phoff, phentsize, phnum, shoff, shnum, shstrndx)",
 		    field);
 }
 
@@ -610,7 +699,9 @@ int main(int argc, char **argv)
 		die("%s", strerror(errno));
 	fsize = st.st_size;
 	walk();
-	if (strcmp(op, "flip") && strcmp(op, "ehdr") && strncmp(op, "shdr", 4))
+	if (strcmp(op, "flip") && strcmp(op, "ehdr") && strncmp(op, "shdr", 4) &&
+	    strcmp(op, "phdr-retype") && strcmp(op, "phdr-swap-loads") &&
+	    strcmp(op, "phdr-table-grow"))
 		need_note();
 
 #define NEED(n) do { if (argc != (n)) die("%s takes %d argument(s)", op, (n)); } while (0)
@@ -672,6 +763,15 @@ int main(int argc, char **argv)
 		op_rename_next_note(argv[0]);
 	} else if (!strcmp(op, "phdr")) {
 		op_phdr(argc, argv);
+	} else if (!strcmp(op, "phdr-retype")) {
+		NEED(2);
+		op_phdr_retype(argv[0], argv[1]);
+	} else if (!strcmp(op, "phdr-swap-loads")) {
+		NEED(0);
+		op_phdr_swap_loads();
+	} else if (!strcmp(op, "phdr-table-grow")) {
+		NEED(1);
+		op_phdr_table_grow(argv[0]);
 	} else if (!strcmp(op, "phdr-copy")) {
 		NEED(0);
 		op_phdr_copy();

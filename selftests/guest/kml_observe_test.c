@@ -439,6 +439,16 @@ FIXTURE_SETUP(observe)
 	ASSERT_EQ(0, (int)geteuid()) TH_LOG("must run as root");
 	self_comm(self->comm, sizeof(self->comm));
 	self->mounted = self->traced = false;
+	/*
+	 * What a test killed by its timeout (no tear-down then) may have left:
+	 * the sys_enter event on, the nosuid tmpfs mounted.  (Errors ignored:
+	 * normally there is nothing to undo.)
+	 */
+	if (access(SYS_ENTER, W_OK) == 0)
+		write_file(SYS_ENTER, "0");
+	unlink(NOSUID_DIR "/hello-static");
+	umount(NOSUID_DIR);
+	rmdir(NOSUID_DIR);
 }
 
 /* In the parent: it runs after a failed ASSERT too (selftests/README.md). */

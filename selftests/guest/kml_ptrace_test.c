@@ -59,6 +59,33 @@ static int write_sysctl(const char *path, int val)
 	return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
+/*
+ * fs.suid_dumpable when the program started: each set-up sets it for its
+ * variant and each tear-down writes 0; a test killed by its timeout gets no
+ * tear-down, so the harness's process puts the start value back at exit.
+ */
+static int dumpable_at_start = -1;
+static pid_t harness_pid;
+
+static void dumpable_put_back_at_exit(void)
+{
+	if (getpid() == harness_pid && dumpable_at_start >= 0)
+		write_sysctl("/proc/sys/fs/suid_dumpable", dumpable_at_start);
+}
+
+static void __attribute__((constructor)) dumpable_remember(void)
+{
+	FILE *f = fopen("/proc/sys/fs/suid_dumpable", "r");
+
+	harness_pid = getpid();
+	if (f) {
+		if (fscanf(f, "%d", &dumpable_at_start) != 1)
+			dumpable_at_start = -1;
+		fclose(f);
+	}
+	atexit(dumpable_put_back_at_exit);
+}
+
 /* The ways into another process's memory or registers. */
 enum access {
 	ATTACH, SEIZE, MEM_READ, MEM_WRITE, VM_READV, VM_WRITEV,

@@ -972,6 +972,40 @@ static int write_proc(const char *path, const char *val)
 	return fclose(f) ? -1 : 0;
 }
 
+/*
+ * fs.suid_dumpable and kernel.core_pattern as they were when the harness
+ * started (main()): the coredump fixture sets both, its tear-down and an
+ * atexit handler put them back, and its set-up repairs what a test killed
+ * by its timeout (no tear-down then) left behind.
+ */
+static char dumpable_at_start[16] = "0\n", pattern_at_start[256];
+static pid_t harness_pid;
+
+static void read_proc(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
+static void coredump_restore(void)
+{
+	write_proc("/proc/sys/fs/suid_dumpable", dumpable_at_start);
+	if (pattern_at_start[0])
+		write_proc("/proc/sys/kernel/core_pattern", pattern_at_start);
+}
+
+/* atexit: only the harness's own process, not a test's */
+static void coredump_restore_at_exit(void)
+{
+	if (getpid() == harness_pid)
+		coredump_restore();
+}
+
 static char corebuf[8 << 20];
 
 /*
@@ -1005,19 +1039,10 @@ static ssize_t exec_and_dump(int *st)
 
 /* Cores to /tmp/kml-core.PID, fs.suid_dumpable 0; restored afterwards. */
 FIXTURE(coredump) {
-	char saved[16];
 };
 
 FIXTURE_SETUP(coredump)
 {
-	FILE *f = fopen("/proc/sys/fs/suid_dumpable", "r");
-
-	strcpy(self->saved, "0\n");
-	if (f) {
-		if (!fgets(self->saved, sizeof(self->saved), f))
-			strcpy(self->saved, "0\n");
-		fclose(f);
-	}
 	ASSERT_FALSE(write_proc("/proc/sys/kernel/core_pattern", "/tmp/kml-core.%p") ||
 		     write_proc("/proc/sys/fs/suid_dumpable", "0"))
 		TH_LOG("coredump: cannot set core_pattern and suid_dumpable");
@@ -1026,7 +1051,7 @@ FIXTURE_SETUP(coredump)
 /* In the parent: it runs after a failed ASSERT too (selftests/README.md). */
 FIXTURE_TEARDOWN_PARENT(coredump)
 {
-	write_proc("/proc/sys/fs/suid_dumpable", self->saved);
+	coredump_restore();
 }
 
 /* A ring-0 program is not dumpable (as if set-uid); a ring-3 one is. */
@@ -1892,6 +1917,11 @@ int main(int argc, char **argv)
 		break;
 	}
 	hargv[hargc] = NULL;
+
+	harness_pid = getpid();
+	read_proc("/proc/sys/fs/suid_dumpable", dumpable_at_start, sizeof(dumpable_at_start));
+	read_proc("/proc/sys/kernel/core_pattern", pattern_at_start, sizeof(pattern_at_start));
+	atexit(coredump_restore_at_exit);
 
 	dir = getenv("KML_SPIN") ? getenv("KML_SPIN") : "/kml/spin";
 	snprintf(spin_prog, sizeof(spin_prog), "%s%s", dir, want_ring ? ".unstamped" : "");

@@ -23,8 +23,6 @@ ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n $2"; else echo "not ok 
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 say() { echo "# $*"; }
 field() { "$STAMP" --show "$1" | sed -n "s/^$2: //p"; }
-poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
-rdu() { od -An -tu"$3" -j "$2" -N"$3" "$1" | tr -d ' '; }
 
 echo "TAP version 13"
 echo "1..109"
@@ -274,8 +272,7 @@ gcc -O2 -DBSS_SIZE='(64 << 20)' -static -o "$src/bigbss" "$t/prog.c"
 # A dynamic program without PT_PHDR: the non-PIE one with its PT_PHDR
 # (the first entry) made PT_NULL; ld.so needs none for a non-PIE program.
 cp "$src/nopie" "$src/nophdr-dyn"
-[ "$(rdu "$src/nophdr-dyn" "$(rdu "$src/nophdr-dyn" 32 8)" 4)" = 6 ] &&
-	poke "$src/nophdr-dyn" "$(rdu "$src/nophdr-dyn" 32 8)" '\x00\x00\x00\x00'
+"$FORGE" "$src/nophdr-dyn" phdr-retype 6 0	# PT_PHDR -> PT_NULL (selftests/kml-forge.c)
 
 # ---- 1: variants built from one C program (13 x 4 tests) -------------------
 for v in static static-stripped static-pie pie pie-stripped nopie nopie-stripped \
@@ -342,7 +339,7 @@ if as --32 -o "$t/a32.o" "$t/a32.s" 2>/dev/null && ld -m elf_i386 -o "$r/i386" "
 	refused "32-bit ELF file" "$r/i386"
 	ok $? "refused: a 32-bit (i386) executable"
 else
-	cp "$src/static" "$r/i386"; poke "$r/i386" 4 '\x01'
+	cp "$src/static" "$r/i386"; "$FORGE" "$r/i386" ehdr class 1	# ELFCLASS32
 	refused "32-bit ELF file" "$r/i386"
 	ok $? "refused: a 32-bit ELF file (EI_CLASS changed: no i386 assembler here)"
 fi
@@ -354,7 +351,7 @@ if command -v gcore > /dev/null && gcore -o "$r/core" $sp > /dev/null 2>&1; then
 	mv "$r/core.$sp" "$r/core"
 	what="a core dump (gcore)"
 else
-	cp "$src/static" "$r/core"; poke "$r/core" 16 '\x04\x00'
+	cp "$src/static" "$r/core"; "$FORGE" "$r/core" ehdr type 4	# ET_CORE
 	what="an ET_CORE file (no gcore here)"
 fi
 kill $sp 2>/dev/null; wait $sp 2>/dev/null
@@ -380,22 +377,13 @@ refused "not an ELF file (empty)" "$r/empty"
 ok $? "refused: an empty file"
 # Two PT_LOADs swapped in the table: "not in address order".
 cp "$src/static" "$r/unsorted"
-phoff=$(rdu "$r/unsorted" 32 8)
-mapfile -t loads < <(for ((i = 0; i < $(phnum_of "$r/unsorted"); i++)); do
-	[ "$(rdu "$r/unsorted" $((phoff + 56 * i)) 4)" = 1 ] && echo $((phoff + 56 * i)); done)
-dd if="$r/unsorted" of="$t/l0" bs=1 skip="${loads[0]}" count=56 status=none
-dd if="$r/unsorted" of="$t/l1" bs=1 skip="${loads[1]}" count=56 status=none
-dd if="$t/l1" of="$r/unsorted" bs=1 seek="${loads[0]}" conv=notrunc status=none
-dd if="$t/l0" of="$r/unsorted" bs=1 seek="${loads[1]}" conv=notrunc status=none
+"$FORGE" "$r/unsorted" phdr-swap-loads
 refused "cannot rewrite safely: PT_LOAD segments overlap or are not in address order" "$r/unsorted"
 ok $? "refused: PT_LOADs out of address order (says which layout)"
 # 72 program headers (the old ones and PT_NULLs in a table at the end):
 # two more would not fit in the 4096 bytes the kernel reads.
 cp "$src/static" "$r/many"
-size=$(stat -c %s "$r/many") pn=$(phnum_of "$r/many")
-dd if="$src/static" bs=1 skip="$(rdu "$src/static" 32 8)" count=$((56 * pn)) status=none >> "$r/many"
-head -c $((56 * (72 - pn))) /dev/zero >> "$r/many"
-"$FORGE" "$r/many" ehdr phoff "$size"; "$FORGE" "$r/many" ehdr phnum 72
+"$FORGE" "$r/many" phdr-table-grow 72
 refused "too many program headers (72)" "$r/many"
 ok $? "refused: too many program headers"
 printf '\t.globl _start\n_start: mov $60, %%eax\n\txor %%edi, %%edi\n\tsyscall\n\t.section .lbss,"aw",@nobits\n\t.zero 0xc0000000\n\t.section .note.GNU-stack,"",@progbits\n' > "$t/hb.S"
