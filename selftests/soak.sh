@@ -42,6 +42,9 @@ for name in soak soak-pti; do
 		> "$out/$name-stress.tap"
 	grep -q '^==== KML-END stress ====$' "$con"
 	t $? "$name: the stress suite ran to its end"
+	st=$(sed -n 's/^==== KML-EXIT stress \([0-9]*\) ====$/\1/p' "$con")
+	[ "$st" = 0 ]
+	t $? "$name: the stress program exited 0 (exit ${st:-?})"
 	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$out/$name-stress.tap" | head -1)
 	oks=$(grep -cE '^ok [0-9]+' "$out/$name-stress.tap")
 	grep -E '^(ok|not ok) ' "$out/$name-stress.tap" | sed 's/^/#   /'

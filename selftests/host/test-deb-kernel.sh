@@ -56,8 +56,9 @@ for s in env pkg; do
 	sed -n "/^==== KML-SUITE $s ====\$/,/^==== KML-END $s ====\$/p" "$con" | sed '1d;$d' > "$t/$s.tap"
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$t/$s.tap")
 	good=$(grep -c '^ok ' "$t/$s.tap")
-	[ -n "$plan" ] && [ "$good" = "$plan" ] && ! grep -q '^not ok' "$t/$s.tap"
-	ok $? "guest suite $s on the packaged kernel: $good of ${plan:-?} ok"
+	st=$(sed -n "s/^==== KML-EXIT $s \([0-9]*\) ====\$/\1/p" "$t/$s.tap")
+	[ -n "$plan" ] && [ "$good" = "$plan" ] && ! grep -q '^not ok' "$t/$s.tap" && [ "$st" = 0 ]
+	ok $? "guest suite $s on the packaged kernel: $good of ${plan:-?} ok, exit ${st:-?}"
 	grep -E '^(not )?ok' "$t/$s.tap" | note
 done
 
