@@ -203,16 +203,60 @@ static void read_desc(struct kml_stamp_desc *d)
 	rd(ni.desc_off, d, sizeof(*d));
 }
 
-#define DESC_FIELD(f) { #f, offsetof(struct kml_stamp_desc, f), \
-			sizeof(((struct kml_stamp_desc *)0)->f) }
+/*
+ * A named field of an on-disk structure: its name on the command line, its
+ * offset in the structure and its size, from offsetof/sizeof of the header
+ * that defines it (so no number of a format is written here).
+ */
+struct field {
+	const char *name;
+	size_t off, size;
+};
+
+#define FIELD(type, member, name) \
+	{ name, offsetof(type, member), sizeof(((type *)0)->member) }
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* Sets the field @name of the structure at file offset @base to @v. */
+static void set_field(const struct field *f, size_t n, __u64 base,
+		      const char *name, size_t namelen, const char *v, const char *what)
+{
+	char names[256] = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strlen(f[i].name) == namelen && !strncmp(name, f[i].name, namelen)) {
+			put_le(base + f[i].off, value(v), f[i].size);
+			return;
+		}
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 i ? ", " : "", f[i].name);
+	}
+	die("no %s field '%.*s' (%s)", what, (int)namelen, name, names);
+}
+
+/* The same for each FIELD=VALUE of @argv. */
+static void set_fields(const struct field *f, size_t n, __u64 base,
+		       int argc, char **argv, const char *what)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		size_t len = strcspn(argv[i], "=");
+
+		if (!argv[i][len])
+			die("%s: FIELD=VALUE, not '%s'", what, argv[i]);
+		set_field(f, n, base, argv[i], len, argv[i] + len + 1, what);
+	}
+}
 
 static void op_desc(const char *field, const char *v)
 {
-	static const struct { const char *name; size_t off, size; } f[] = {
-		DESC_FIELD(version), DESC_FIELD(hash_algo), DESC_FIELD(sig_type),
-		DESC_FIELD(sig_len), DESC_FIELD(flags), DESC_FIELD(reserved),
+#define D(m) FIELD(struct kml_stamp_desc, m, #m)
+	static const struct field f[] = {
+		D(version), D(hash_algo), D(sig_type), D(sig_len), D(flags), D(reserved),
 	};
-	size_t i;
+#undef D
 
 	if (!strcmp(field, "magic")) {
 		if (strlen(v) != KML_STAMP_MAGIC_LEN)
@@ -221,12 +265,7 @@ static void op_desc(const char *field, const char *v)
 		   KML_STAMP_MAGIC_LEN);
 		return;
 	}
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (!strcmp(field, f[i].name)) {
-			put_le(ni.desc_off + f[i].off, value(v), f[i].size);
-			return;
-		}
-	die("no descriptor field '%s'", field);
+	set_field(f, NFIELDS(f), ni.desc_off, field, strlen(field), v, "descriptor");
 }
 
 static size_t hex(const char *s, __u8 *out, size_t max)
@@ -360,17 +399,12 @@ static void op_statement(int argc, char **argv)
 
 static void op_note(const char *field, const char *v)
 {
-	size_t off;
+	static const struct field f[] = {
+		FIELD(Elf64_Nhdr, n_namesz, "namesz"), FIELD(Elf64_Nhdr, n_descsz, "descsz"),
+		FIELD(Elf64_Nhdr, n_type, "type"),
+	};
 
-	if (!strcmp(field, "namesz"))
-		off = offsetof(Elf64_Nhdr, n_namesz);
-	else if (!strcmp(field, "descsz"))
-		off = offsetof(Elf64_Nhdr, n_descsz);
-	else if (!strcmp(field, "type"))
-		off = offsetof(Elf64_Nhdr, n_type);
-	else
-		die("no note field '%s'", field);
-	put_le(ni.note_off + off, value(v), sizeof(Elf64_Word));
+	set_field(f, NFIELDS(f), ni.note_off, field, strlen(field), v, "note");
 }
 
 static void op_rename_next_note(const char *name)
@@ -435,32 +469,13 @@ static void find_phdrs(__u64 *kml, __u64 *other)
 	}
 }
 
-#define PHDR_FIELD(f) { #f + 2, offsetof(Elf64_Phdr, f), \
-			sizeof(((Elf64_Phdr *)0)->f) }
-
-static void set_phdr(__u64 at, const char *field, const char *v)
-{
-	static const struct { const char *name; size_t off, size; } f[] = {
-		PHDR_FIELD(p_type), PHDR_FIELD(p_offset), PHDR_FIELD(p_filesz),
-		PHDR_FIELD(p_memsz), PHDR_FIELD(p_align),
-	};
-	size_t i;
-
-	if (!strcmp(field, "size")) {
-		set_phdr(at, "filesz", v);
-		set_phdr(at, "memsz", v);
-		return;
-	}
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (!strcmp(field, f[i].name)) {
-			put_le(at + f[i].off, value(v), f[i].size);
-			return;
-		}
-	die("no program header field '%s'", field);
-}
-
 static void op_phdr(int argc, char **argv)
 {
+	static const struct field f[] = {
+		FIELD(Elf64_Phdr, p_type, "type"), FIELD(Elf64_Phdr, p_offset, "offset"),
+		FIELD(Elf64_Phdr, p_filesz, "filesz"), FIELD(Elf64_Phdr, p_memsz, "memsz"),
+		FIELD(Elf64_Phdr, p_align, "align"),
+	};
 	__u64 kml, other, at;
 	int i;
 
@@ -476,13 +491,12 @@ static void op_phdr(int argc, char **argv)
 		die("phdr kml|other, not '%s'", argv[0]);
 	}
 	for (i = 1; i < argc; i++) {
-		char field[16], *eq = strchr(argv[i], '=');
-
-		if (!eq || eq - argv[i] >= (int)sizeof(field))
-			die("phdr: FIELD=VALUE, not '%s'", argv[i]);
-		memcpy(field, argv[i], eq - argv[i]);
-		field[eq - argv[i]] = 0;
-		set_phdr(at, field, eq + 1);
+		if (!strncmp(argv[i], "size=", 5)) {	/* filesz and memsz */
+			set_field(f, NFIELDS(f), at, "filesz", 6, argv[i] + 5, "program header");
+			set_field(f, NFIELDS(f), at, "memsz", 5, argv[i] + 5, "program header");
+		} else {
+			set_fields(f, NFIELDS(f), at, 1, argv + i, "program header");
+		}
 	}
 }
 
@@ -575,9 +589,6 @@ static void op_phdr_copy(void)
 	wr(other, &ph, sizeof(ph));
 }
 
-#define SHDR_FIELD(f) { #f + 3, offsetof(Elf64_Shdr, f), \
-			sizeof(((Elf64_Shdr *)0)->f) }
-
 /*
  * Calls @fn with the file offset of every section header, and its name
  * and flags, as libelf reads them (before any write).
@@ -622,28 +633,16 @@ struct shdr_set { const char *name; int argc; char **argv; int found; };
 
 static void shdr_set(__u64 at, const char *name, __u64 flags, void *arg)
 {
-	static const struct { const char *name; size_t off, size; } f[] = {
-		SHDR_FIELD(sh_offset), SHDR_FIELD(sh_size), SHDR_FIELD(sh_link),
-		SHDR_FIELD(sh_flags),
+	static const struct field f[] = {
+		FIELD(Elf64_Shdr, sh_offset, "offset"), FIELD(Elf64_Shdr, sh_size, "size"),
+		FIELD(Elf64_Shdr, sh_link, "link"), FIELD(Elf64_Shdr, sh_flags, "flags"),
 	};
 	struct shdr_set *a = arg;
-	int i;
-	size_t j;
 
 	(void)flags;
 	if (strcmp(name, a->name) || a->found++)
 		return;
-	for (i = 0; i < a->argc; i++) {
-		size_t len = strcspn(a->argv[i], "=");
-
-		for (j = 0; j < sizeof(f) / sizeof(f[0]); j++)
-			if (len == strlen(f[j].name) && !strncmp(a->argv[i], f[j].name, len) &&
-			    a->argv[i][len] == '=')
-				break;
-		if (j == sizeof(f) / sizeof(f[0]))
-			die("shdr: offset|size|link|flags=VALUE, not '%s'", a->argv[i]);
-		put_le(at + f[j].off, value(a->argv[i] + len + 1), f[j].size);
-	}
+	set_fields(f, NFIELDS(f), at, a->argc, a->argv, "section header");
 }
 
 static void shdr_noexec(__u64 at, const char *name, __u64 flags, void *arg)
@@ -656,27 +655,15 @@ static void shdr_noexec(__u64 at, const char *name, __u64 flags, void *arg)
 
 static void op_ehdr(const char *field, const char *v)
 {
-	if (!strcmp(field, "class"))
-		put_le(offsetof(Elf64_Ehdr, e_ident) + EI_CLASS, value(v), 1);
-	else if (!strcmp(field, "shoff"))
-		put_le(offsetof(Elf64_Ehdr, e_shoff), value(v), sizeof(Elf64_Off));
-	else if (!strcmp(field, "shnum"))
-		put_le(offsetof(Elf64_Ehdr, e_shnum), value(v), sizeof(Elf64_Half));
-	else if (!strcmp(field, "shstrndx"))
-		put_le(offsetof(Elf64_Ehdr, e_shstrndx), value(v), sizeof(Elf64_Half));
-	else if (!strcmp(field, "type"))
-		put_le(offsetof(Elf64_Ehdr, e_type), value(v), sizeof(Elf64_Half));
-	else if (!strcmp(field, "machine"))
-		put_le(offsetof(Elf64_Ehdr, e_machine), value(v), sizeof(Elf64_Half));
-	else if (!strcmp(field, "phoff"))
-		put_le(offsetof(Elf64_Ehdr, e_phoff), value(v), sizeof(Elf64_Off));
-	else if (!strcmp(field, "phentsize"))
-		put_le(offsetof(Elf64_Ehdr, e_phentsize), value(v), sizeof(Elf64_Half));
-	else if (!strcmp(field, "phnum"))
-		put_le(offsetof(Elf64_Ehdr, e_phnum), value(v), sizeof(Elf64_Half));
-	else
-		die("no ELF header field '%s' (class, type, machine, phoff, phentsize, phnum, shoff, shnum, shstrndx)",
-		    field);
+	static const struct field f[] = {
+		{ "class", offsetof(Elf64_Ehdr, e_ident) + EI_CLASS, 1 },
+		FIELD(Elf64_Ehdr, e_type, "type"), FIELD(Elf64_Ehdr, e_machine, "machine"),
+		FIELD(Elf64_Ehdr, e_phoff, "phoff"), FIELD(Elf64_Ehdr, e_phentsize, "phentsize"),
+		FIELD(Elf64_Ehdr, e_phnum, "phnum"), FIELD(Elf64_Ehdr, e_shoff, "shoff"),
+		FIELD(Elf64_Ehdr, e_shnum, "shnum"), FIELD(Elf64_Ehdr, e_shstrndx, "shstrndx"),
+	};
+
+	set_field(f, NFIELDS(f), 0, field, strlen(field), v, "ELF header");
 }
 
 int main(int argc, char **argv)
