@@ -82,6 +82,20 @@ echo "== host: headers_install"
 "$top/selftests/host/test-headers.sh" "$B/linux" "$B/kobj" > "$LOGS/host-headers.tap" 2> "$LOGS/host-headers.err"
 taps+=("$LOGS/host-headers.tap")
 
+# qemu_boot NAME MODE KERNEL INITRD [kml-qemu options...]: one guest boot in
+# kml-qemu --mode MODE; its console in $LOGS/NAME-console.txt (CRs dropped);
+# returns kml-qemu's exit status (124: timeout).
+qemu_boot() {
+	local name=$1 mode=$2 kernel=$3 initrd=$4 rc
+	shift 4
+	"$top/tools/kml-qemu" --mode "$mode" --timeout "$GUEST_TIMEOUT" "$@" \
+		--log "$LOGS/$name-console.log" "$kernel" "$initrd" > /dev/null 2>>"$LOGS/qemu.err"
+	rc=$?
+	tr -d '\r' < "$LOGS/$name-console.log" > "$LOGS/$name-console.txt" 2>/dev/null ||
+		: > "$LOGS/$name-console.txt"
+	return $rc
+}
+
 # boot_guest NAME KERNEL "SUITES" [KERNEL-ARGS [SMP [MEM]]]: boots KERNEL with
 # the test initramfs ($INITRD, default build/initramfs.cpio.gz) on SMP CPUs (2)
 # and MEM memory (1G), splits each suite's TAP out of the console
@@ -93,12 +107,9 @@ boot_guest() {
 	local rc s missing bad con initrd=${INITRD:-$B/initramfs.cpio.gz}
 	con=$LOGS/$name-console.txt
 	echo "== guest ($name): booting $kernel in QEMU (-smp $smp -m $mem -cpu max${args:+, $args})"
-	"$top/tools/kml-qemu" --mode check --smp "$smp" --mem "$mem" --timeout "$GUEST_TIMEOUT" \
-		${args:+--append "$args"} ${BOOT_OPTS:-} \
-		--log "$LOGS/$name-console.log" "$kernel" "$initrd" \
-		> /dev/null 2>>"$LOGS/qemu.err"
+	qemu_boot "$name" check "$kernel" "$initrd" --smp "$smp" --mem "$mem" \
+		${args:+--append "$args"} ${BOOT_OPTS:-}
 	rc=$?
-	tr -d '\r' < "$LOGS/$name-console.log" > "$con" 2>/dev/null || : > "$con"
 	for s in $suites; do
 		sed -n "/^==== KML-SUITE $s ====\$/,/^==== KML-END $s ====\$/p" "$con" \
 			| sed '1d;$d' | grep -v '^==== KML-EXIT ' > "$LOGS/$name-$s.tap"
@@ -171,10 +182,8 @@ boot_guest nokml "$B/kobj-nokml/arch/x86/boot/bzImage" nokml kmltests=nokml
 # make run's own image (build/initramfs-run.cpio.gz): the three samples and
 # nothing of the tests, and what make run shows with it.
 echo "== guest (run): booting $kml_kernel with make run's image"
-"$top/tools/kml-qemu" --mode run --timeout "$GUEST_TIMEOUT" --log "$LOGS/run-console.log" \
-	"$kml_kernel" "$B/initramfs-run.cpio.gz" > /dev/null 2>>"$LOGS/qemu.err"
+qemu_boot run run "$kml_kernel" "$B/initramfs-run.cpio.gz"
 rc=$?
-tr -d '\r' < "$LOGS/run-console.log" > "$LOGS/run-console.txt" 2>/dev/null || : > "$LOGS/run-console.txt"
 {
 	con=$LOGS/run-console.txt
 	echo "1..4"
