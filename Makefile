@@ -3,7 +3,8 @@
 # Everything is built under build/ (git-ignored).  Targets:
 #   deps kernel tools samples selftests initramfs run shell check bench fuzz
 #   bpf-tools
-#   checkpatch kernel-tree kernel-refresh clean distclean help
+#   checkpatch kernel-tree kernel-refresh kernel-series kernel-series-check
+#   clean distclean help
 SHELL := /bin/bash
 .SUFFIXES:
 .DELETE_ON_ERROR:
@@ -71,7 +72,8 @@ define cc-obj
 endef
 
 .PHONY: all deps kernel kernel-nokml kernel-debug check-debug check-prereqs tools tools-asan samples selftests initramfs run shell check soak \
-	bench fuzz fuzz-addnote checkpatch kernel-tree kernel-refresh keys clean distclean help \
+	bench fuzz fuzz-addnote checkpatch kernel-tree kernel-refresh kernel-series kernel-series-check \
+	keys clean distclean help \
 	install deb deb-tools kernel-host kernel-host-config deb-kernel-test check-deb
 
 all: kernel tools samples selftests initramfs
@@ -122,6 +124,17 @@ kernel-tree:
 
 kernel-refresh:
 	@kernel/kml-tree.sh refresh $(KTREE)
+
+# The series as upstream reads it (git format-patch, new files included).
+SERIES := $(BUILD)/series
+kernel-series: kernel-tree
+	@kernel/kml-tree.sh export $(KTREE) $(SERIES) > /dev/null
+	@echo "  SERIES  $(SERIES): $$(ls $(SERIES) | wc -l) patches"
+
+# Not part of make check (about an hour on 2 cores): build the kernel once
+# per patch of the series, in order, with the test kernel's config.
+kernel-series-check: kernel
+	@kernel/kml-series-build.sh $(KTREE) $(BUILD)/kobj-series $(KOBJ)/.config $(KML_CERT)
 
 # .config = tinyconfig + kernel/kml.config + kml-on.config; every option
 # checked (kernel/merge-config.sh).  Redone when an input changes.  The
@@ -571,18 +584,10 @@ fuzz-addnote: $(FUZZER_ADDNOTE)
 		-print_final_stats=1 $(BUILD)/fuzz/corpus-addnote \
 		selftests/fuzz-corpus-addnote selftests/fuzz-corpus
 
-# Each patch twice: as a patch (stdin) and as checkpatch reads a git-tracked
-# .patch file (as a source file); then the new kernel files.
+# Each patch of the series on its own, as git format-patch exports it (new
+# files included), then the new files whole and the patch files as files.
 checkpatch: kernel-tree
-	@set -e; for p in kernel/patches/*.patch; do echo "== $$p"; \
-		$(KTREE)/scripts/checkpatch.pl --strict --no-tree - < $$p; done
-	$(KTREE)/scripts/checkpatch.pl --strict --no-tree kernel/patches/*.patch
-	$(KTREE)/scripts/checkpatch.pl --strict --no-tree -f binfmt_kml/binfmt_kml.c binfmt_kml/kml_trust.c binfmt_kml/kml_trust.h \
-		kernel/src/arch/x86/kernel/kml.c kernel/src/arch/x86/kernel/kml_selftest.c \
-		kernel/src/arch/x86/include/asm/kml.h \
-		kernel/src/arch/x86/include/asm/auxvec.h \
-		kernel/src/arch/x86/entry/entry_64_kml.S \
-		elfnote/kml_notewalk.c elfnote/kml_notewalk.h elfnote/kml_note.h
+	@kernel/checkpatch-series.sh $(KTREE) $(SERIES)
 
 clean:
 	rm -rf $(TOOLS) $(BUILD)/tools-asan $(BUILD)/tools-pkg $(OBJ) $(OBJ_ASAN) $(BPFOBJ) $(BUILD)/fuzz $(DEPDIR) \

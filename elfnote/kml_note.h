@@ -2,7 +2,7 @@
 /*
  * kml_note.h - the KML stamp, defined once.
  *
- * Included by the kernel (copied to include/linux/kml_note.h by the build),
+ * Included by the kernel (the KML patch series adds it to include/linux/),
  * by kml-stamp, by the assembler note (kml_note.S) and, through the C
  * preprocessor, by the linker script (kml.ld is generated from kml.ld.S).
  * Nothing else may restate these numbers.

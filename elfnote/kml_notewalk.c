@@ -2,7 +2,7 @@
 /*
  * kml_notewalk.c - find and check the KML stamp note of an ELF file.
  *
- * Compiled into the kernel (as fs/kml_notewalk.c) and into the host tools;
+ * Compiled into the kernel (fs/) and into the host tools (tools/);
  * it uses only what both environments provide.  All arithmetic on offsets
  * read from the file is done in 64 bits on values that are first checked to
  * lie inside the file, so nothing can wrap.

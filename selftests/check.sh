@@ -11,6 +11,8 @@
 #                    the KML config for a real machine, the kml-tools .deb,
 #                    kml-stamp --key pkcs11:
 #   host-headers     make headers_install of the KML kernel
+#   host-series      build/linux is the patch series; each patch, exported
+#                    with git format-patch, is checkpatch --strict clean
 #   guest-*          the suites run inside the QEMU guest (selftests/guest)
 #   guest-kernel     the guest booted, powered off in time, and its console
 #                    shows no oops, BUG, WARNING or panic
@@ -81,6 +83,10 @@ done
 echo "== host: headers_install"
 "$top/selftests/host/test-headers.sh" "$B/linux" "$B/kobj" > "$LOGS/host-headers.tap" 2> "$LOGS/host-headers.err"
 taps+=("$LOGS/host-headers.tap")
+
+echo "== host: the kernel patch series (kml-tree.sh status, checkpatch --strict per patch)"
+"$top/selftests/host/test-series.sh" "$B/linux" "$B/series" > "$LOGS/host-series.tap" 2> "$LOGS/host-series.err"
+taps+=("$LOGS/host-series.tap")
 
 # qemu_boot NAME MODE KERNEL INITRD [kml-qemu options...]: one guest boot in
 # kml-qemu --mode MODE; its console in $LOGS/NAME-console.txt (CRs dropped);
