@@ -45,9 +45,14 @@ if command -v ccache >/dev/null; then
 	export CCACHE_BASEDIR=$top CCACHE_NOHASHDIR=1
 	kb+=(CC="ccache gcc")
 fi
+# KML_SERIES_FROM=N: start at patch N, on the objects the earlier stages
+# left in OBJDIR.
+from=${KML_SERIES_FROM:-1}
+[[ "$from" =~ ^[1-9][0-9]*$ ]] || die "KML_SERIES_FROM=$from: a patch number (1, 2, ...)"
 failed=0 n=0
 for c in $(git -C "$tree" rev-list --reverse kml-base..kml); do
 	n=$((n + 1))
+	[ "$n" -ge "$from" ] || continue
 	subj=$(git -C "$tree" log -1 --format=%s "$c")
 	git -C "$tree" checkout -q "$c"
 	cp "$config" "$obj/.config"
@@ -71,5 +76,5 @@ for c in $(git -C "$tree" rev-list --reverse kml-base..kml); do
 		failed=1
 	fi
 done
-[ "$n" -gt 0 ] || die "the kml branch of $tree has no patches"
+[ "$n" -ge "$from" ] || die "the kml branch of $tree has $n patches, KML_SERIES_FROM=$from"
 exit $failed

@@ -23,8 +23,9 @@
 #                                      new): for files no patch touches yet,
 #                                      or to add a later patch's hunk
 #   kml-tree.sh export TREE DIR        git format-patch the kml branch into
-#                                      DIR: the series as upstream reads it,
-#                                      new files included
+#                                      DIR (its old *.patch files removed):
+#                                      the series as upstream reads it, new
+#                                      files included
 #   kml-tree.sh status TREE            exit 0 if TREE is exactly the series
 #
 # The series is one logical change per patch and several patches may change
@@ -43,12 +44,26 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 map=$repo/kernel/files.map
 die() { echo "kml-tree: $*" >&2; exit 1; }
 
+# Neither the user's nor the system's git configuration may change what is
+# written (diff.noprefix, core.abbrev, diff.algorithm, hooks, signing ...);
+# the tree's own .git/config is this script's.
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+# The form of every hunk written to kernel/patches.
+diffopts=(--no-renames --no-ext-diff --no-color --src-prefix=a/ --dst-prefix=b/
+	-U3 --inter-hunk-context=0 --diff-algorithm=myers --abbrev=9)
 # Fixed identity and dates: commit ids depend only on the series.
 export GIT_AUTHOR_NAME="KML developers" GIT_AUTHOR_EMAIL=kml-dev@example.org
 export GIT_COMMITTER_NAME="KML developers" GIT_COMMITTER_EMAIL=kml-dev@example.org
 export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z
 
-patch_files() { ls "$repo"/kernel/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null; }
+pdir=$repo/kernel/patches	# where build_series reads the patches
+patch_files() { ls "$pdir"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null; }
+# The series as text: a change to any patch file or to files.map changes it.
+series_hash() { cat $(patch_files) "$map" | sha256sum | cut -d' ' -f1; }
+gitdir() { git -C "$1" rev-parse --absolute-git-dir; }
+# State of the last prepare or refresh: "tip COMMIT" and "series HASH".
+state() { sed -n "s/^$2 //p" "$(gitdir "$1")/kml-prepared" 2>/dev/null; }
+save_state() { printf 'tip %s\nseries %s\n' "$2" "$(series_hash)" > "$(gitdir "$1")/kml-prepared"; }
 num_of() { basename "$1" | cut -c1-4; }
 # Kernel files a patch's diff changes.
 files_of() { sed -n 's|^+++ b/||p' "$1"; }
@@ -74,8 +89,8 @@ check_series() {
 	done
 }
 
-# Commit message of a patch file: the subject without "[PATCH] ", a blank
-# line, the body up to "---".
+# Commit message of a patch file: the subject (one line) without
+# "[PATCH] ", a blank line, the body up to the first line "---".
 message_of() {
 	awk 'body && /^---$/ { exit }
 	     body { print }
@@ -129,27 +144,37 @@ init_tree() {
 	git -C "$tree" init -q -b pristine
 	# -f: the tarball is the pristine tree; nothing in it is a build product.
 	git -C "$tree" add -Af .
-	git -C "$tree" commit -q -m "Linux source as unpacked from $(basename "$tarball")"
+	git -C "$tree" commit -q --no-verify -m "Linux source as unpacked from $(basename "$tarball")"
 	git -C "$tree" tag kml-base
 }
 
 prepare() {
-	local tarball=$1 tree=$2 tip
+	local tarball=$1 tree=$2 tip head ptip
 	init_tree "$tarball" "$tree"
 	check_series
 	tip=$(build_series "$tree")
-	if [ "$(git -C "$tree" rev-parse HEAD)" != "$tip" ] ||
-	   [ "$(git -C "$tree" symbolic-ref -q HEAD)" != refs/heads/kml ]; then
-		# Edits in the tree are left alone while the series stays the
-		# same (edit, make kernel, ..., make kernel-refresh); a new
-		# series is not put over them.
-		git -C "$tree" diff --quiet HEAD ||
-			die "kernel/patches changed, and $tree has edits that are not in the series: 'make kernel-refresh' keeps them, 'git -C $tree checkout -- .' drops them"
-		git -C "$tree" checkout -q -B kml "$tip"
-		echo "kml-tree: $tree at the series ($(patch_files | wc -l) patches, $(git -C "$tree" rev-parse --short HEAD))"
+	head=$(git -C "$tree" rev-parse HEAD)
+	ptip=$(state "$tree" tip)
+	if [ "$head" = "$tip" ] && [ "$(git -C "$tree" symbolic-ref -q HEAD)" = refs/heads/kml ]; then
+		save_state "$tree" "$tip"
+		return
 	fi
-	# What refresh compares the new files with.
-	echo "$tip" > "$(git -C "$tree" rev-parse --absolute-git-dir)/kml-prepared"
+	# Commits made on the kml branch since the last prepare or refresh
+	# (a fixup, a reword) are not in kernel/patches yet: never drop them.
+	if [ -n "$ptip" ] && [ "$head" != "$ptip" ] &&
+	   [ "$(git -C "$tree" symbolic-ref -q HEAD)" = refs/heads/kml ]; then
+		if [ "$(state "$tree" series)" = "$(series_hash)" ] && [ "$tip" = "$ptip" ]; then
+			echo "kml-tree: the kml branch of $tree has commits that are not in kernel/patches yet (make kernel-refresh)"
+			return
+		fi
+		die "the kml branch of $tree has commits that are not in kernel/patches, and the series changed since: keep them (git -C $tree branch mine), go back (git -C $tree reset -q --hard $(git -C "$tree" rev-parse --short "$ptip")), make kernel-tree, then git cherry-pick them and make kernel-refresh"
+	fi
+	# Uncommitted edits are carried over where the new series leaves the
+	# file alone; git refuses (and so do we) where it does not.
+	git -C "$tree" checkout -q -B kml "$tip" ||
+		die "the series changed where $tree has uncommitted edits: git -C $tree stash; make kernel-tree; git -C $tree stash pop"
+	save_state "$tree" "$tip"
+	echo "kml-tree: $tree at the series ($(patch_files | wc -l) patches, $(git -C "$tree" rev-parse --short HEAD))"
 }
 
 # Index (1-based) of the patch numbered $1.
@@ -163,29 +188,36 @@ index_of() {
 }
 
 refresh() {
-	local tree=$1 track gd f src num last owner i p k n c t prepared old
+	local tree=$1 track gd f num last owner i p k n c t prepared old mode prev tmp newtip
 	local -a commits files owners
 	[ -d "$tree/.git" ] && git -C "$tree" rev-parse -q --verify kml-base >/dev/null ||
 		die "$tree was not prepared by kml-tree.sh"
 	check_series
-	gd=$(git -C "$tree" rev-parse --absolute-git-dir)
+	gd=$(gitdir "$tree")
 	track=$gd/kml-track
 	[ "$(git -C "$tree" symbolic-ref -q HEAD)" = refs/heads/kml ] ||
 		die "$tree is not on the kml branch"
+	# The tree's commits are the base of the new patches: if the patch
+	# files changed since they were made (git pull), refreshing from them
+	# would undo that change.
+	[ "$(state "$tree" series)" = "$(series_hash)" ] ||
+		die "kernel/patches or files.map changed since $tree was prepared: git -C $tree stash; make kernel-tree; git -C $tree stash pop; then refresh"
+	prepared=$(state "$tree" tip)
 	# The kml branch may have been edited with git (commit --amend, a
 	# fixup and rebase --autosquash, reword): its commits are the series,
 	# one per patch file, in order.
 	mapfile -t commits < <(git -C "$tree" rev-list --reverse kml-base..HEAD)
 	n=${#commits[@]}
 	[ "$n" -eq "$(patch_files | wc -l)" ] ||
-		die "the kml branch of $tree has $n commits and kernel/patches $(patch_files | wc -l) patches: one commit per patch (kml-tree.sh track makes a new patch file)"
-	# Which patch each edited file's change goes to.
-	for f in $(git -C "$tree" diff --name-only HEAD); do
+		die "the kml branch of $tree has $n commits and kernel/patches $(patch_files | wc -l) patches: keep one commit per patch (squash fixups with rebase --autosquash)"
+	# Which patch each edited file's change goes to: the last commit that
+	# changes the file, or the one kml-tree.sh track named.
+	for f in $(git -C "$tree" diff --name-only --no-renames HEAD); do
 		! is_new_file "$f" || continue
-		last=0 i=0
-		for p in $(patch_files); do
-			i=$((i + 1))
-			files_of "$p" | grep -qxF "$f" && last=$i
+		last=0
+		for ((k = 1; k <= n; k++)); do
+			git -C "$tree" diff-tree --no-commit-id --name-only -r --no-renames \
+				"${commits[k - 1]}" -- "$f" | grep -q . && last=$k
 		done
 		owner=$last
 		num=
@@ -203,7 +235,6 @@ refresh() {
 	# prepared: edited in the tree (or by a commit on the branch) -> copy
 	# it to the repository; edited in the repository -> copy it to the
 	# tree; edited in both, differently -> stop.
-	prepared=$(cat "$gd/kml-prepared" 2>/dev/null || git -C "$tree" rev-parse HEAD)
 	while read -r src dst; do
 		[ -e "$tree/$dst" ] || die "$dst, a new file of the series, is gone from $tree"
 		old=$(mktemp)
@@ -223,8 +254,11 @@ refresh() {
 		rm -f "$old"
 	done < <(map_lines | awk '{ print $1, $2 }')
 	# Patch k's new diff: from the tree before it to the tree after it, each
-	# edited file taken from the working copy from its owner on.
-	local prev
+	# edited file taken from the working copy from its owner on.  Written
+	# to a scratch copy of kernel/patches first, and put in place only if
+	# the series made from it gives exactly the tree's files.
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
 	prev=$(git -C "$tree" rev-parse 'kml-base^{tree}')
 	local idx=$gd/kml-index
 	for ((k = 1; k <= n; k++)); do
@@ -234,15 +268,18 @@ refresh() {
 			[ "${owners[i]}" -le "$k" ] || continue
 			f=${files[i]}
 			if [ -e "$tree/$f" ]; then
+				# Keep the file's mode (a script stays executable).
+				mode=$(git -C "$tree" ls-tree "${commits[k - 1]}" -- "$f" | awk '{ print $1 }')
+				[ -n "$mode" ] || mode=100644
 				GIT_INDEX_FILE=$idx git -C "$tree" update-index --add \
-					--cacheinfo "100644,$(git -C "$tree" hash-object -w "$tree/$f"),$f"
+					--cacheinfo "$mode,$(git -C "$tree" hash-object -w "$tree/$f"),$f"
 			else
 				GIT_INDEX_FILE=$idx git -C "$tree" update-index --force-remove "$f"
 			fi
 		done
 		t=$(GIT_INDEX_FILE=$idx git -C "$tree" write-tree)
 		p=$(patch_files | sed -n "${k}p")
-		c=$(mktemp)
+		c=$tmp/$(basename "$p")
 		# The header from the commit, which may have been reworded.
 		{
 			sed -n '1{/^From: /p}' "$p"
@@ -253,45 +290,69 @@ refresh() {
 		# Blank context lines are written empty (diff.suppressBlankEmpty):
 		# git apply accepts them, and checkpatch, which reads a tracked
 		# .patch as a source file, sees no trailing whitespace.
-		git -C "$tree" -c diff.suppressBlankEmpty=true diff --no-renames \
-			--no-ext-diff --no-color "$prev" "$t" -- . \
-			$(map_lines | awk '{ print ":(exclude)" $2 }') >> "$c"
-		if ! cmp -s "$c" "$p"; then
-			mv "$c" "$p"
-			echo "kml-tree: refreshed $(basename "$p")"
-		else
-			rm -f "$c"
-		fi
+		git -C "$tree" -c diff.suppressBlankEmpty=true diff "${diffopts[@]}" \
+			"$prev" "$t" -- . $(map_lines | awk '{ print ":(exclude)" $2 }') >> "$c"
 		prev=$t
 	done
-	rm -f "$idx" "$track"
-	# The series must now give exactly the edited tree.
-	c=$(build_series "$tree")
-	git -C "$tree" update-ref refs/heads/kml "$c"
-	echo "$c" > "$gd/kml-prepared"
+	rm -f "$idx"
+	newtip=$(pdir=$tmp build_series "$tree")
+	git -C "$tree" diff --quiet "$newtip" -- ||
+		die "the refreshed series would not give $tree's files; kernel/patches left as it was"
+	for c in "$tmp"/*.patch; do
+		cmp -s "$c" "$pdir/$(basename "$c")" && continue
+		cp "$c" "$pdir/"
+		echo "kml-tree: refreshed $(basename "$c")"
+	done
+	rm -f "$track"
+	git -C "$tree" update-ref refs/heads/kml "$newtip"
 	git -C "$tree" read-tree kml
-	git -C "$tree" diff --quiet HEAD ||
-		die "the refreshed series does not give $tree's files (git -C $tree diff HEAD)"
+	save_state "$tree" "$newtip"
 }
 
 track() {
-	local tree=$1 patch=$2 f num gd
+	local tree=$1 patch=$2 f num gd i k n parent t c
+	local -a commits
 	shift 2
 	[ -d "$tree/.git" ] || die "$tree was not prepared by kml-tree.sh"
+	gd=$(gitdir "$tree")
 	case "$patch" in
 	[0-9][0-9][0-9][0-9]) num=$patch ;;
 	*) patch=$(basename "$patch" .patch).patch; num=$(num_of "$patch")
-	   [[ "$num" =~ ^[0-9]{4}$ ]] || die "$patch: a patch name starts with its 4-digit number"
-	   [ -f "$repo/kernel/patches/$patch" ] || [ -n "$(ls "$repo"/kernel/patches/"$num"-*.patch 2>/dev/null)" ] ||
+	   [[ "$num" =~ ^[0-9]{4}$ ]] || die "$patch: a patch name starts with its 4-digit number" ;;
+	esac
+	if [ -z "$(ls "$pdir/$num"-*.patch 2>/dev/null)" ]; then
+		[ "$patch" != "$num" ] || die "no patch numbered $num (name a new one: NNNN-name.patch)"
+		# A new patch: its file with a stub header, and an empty commit
+		# at its place in the kml branch (the later commits keep their
+		# trees, so the tree's files and index stay as they are).
+		[ "$(state "$tree" series)" = "$(series_hash)" ] &&
+		   [ "$(git -C "$tree" rev-parse HEAD)" = "$(state "$tree" tip)" ] ||
+			die "make kernel-refresh first (the kml branch or kernel/patches changed since the last prepare)"
+		mapfile -t commits < <(git -C "$tree" rev-list --reverse kml-base..HEAD)
 		printf '%s\n' "From: KML developers <kml-dev@example.org>" \
 			"Subject: [PATCH] $(basename "$patch" .patch | cut -c6-)" "" \
 			"Signed-off-by: KML developers <kml-dev@example.org>" "---" \
-			> "$repo/kernel/patches/$patch" ;;
-	esac
-	[ -n "$(ls "$repo"/kernel/patches/"$num"-*.patch 2>/dev/null)" ] || die "no patch numbered $num"
-	gd=$(git -C "$tree" rev-parse --absolute-git-dir)
+			> "$pdir/$patch"
+		i=$(index_of "$num")
+		n=${#commits[@]}
+		parent=$(git -C "$tree" rev-parse kml-base)
+		for ((k = 1; k <= n + 1; k++)); do
+			if [ "$k" -eq "$i" ]; then
+				t=$(git -C "$tree" rev-parse "$parent^{tree}")
+				parent=$(message_of "$pdir/$patch" | git -C "$tree" commit-tree "$t" -p "$parent")
+			else
+				c=${commits[k - 1 - (k > i ? 1 : 0)]}
+				parent=$(git -C "$tree" cat-file commit "$c" | sed '1,/^$/d' |
+					git -C "$tree" commit-tree "$c^{tree}" -p "$parent")
+			fi
+		done
+		git -C "$tree" update-ref refs/heads/kml "$parent"
+		save_state "$tree" "$parent"
+		echo "kml-tree: new patch $patch (fill in its header)"
+	fi
 	for f in "$@"; do
-		[ -e "$tree/$f" ] || git -C "$tree" cat-file -e "HEAD:$f" 2>/dev/null || die "$f: not in $tree"
+		git -C "$tree" cat-file -e "HEAD:$f" 2>/dev/null ||
+			die "$f: not a file of the kernel tree (a new kernel file gets a line in kernel/files.map)"
 		! is_new_file "$f" || die "$f is a new file: kernel/files.map says which patch brings it in"
 		echo "$f $num" >> "$gd/kml-track"
 	done
@@ -316,9 +377,11 @@ status() {
 export_series() {
 	local tree=$1 dir=$2
 	git -C "$tree" rev-parse -q --verify refs/heads/kml >/dev/null || die "$tree has no kml branch"
-	rm -rf "$dir"
 	mkdir -p "$dir"
-	git -C "$tree" format-patch -q --zero-commit --no-signature -o "$(cd "$dir" && pwd)" kml-base..kml
+	rm -f "$dir"/*.patch
+	git -C "$tree" format-patch -q --zero-commit --no-signature --numbered \
+		--no-cover-letter --no-thread "${diffopts[@]}" \
+		-o "$(cd "$dir" && pwd)" kml-base..kml
 	ls "$dir"
 }
 

@@ -51,7 +51,7 @@
 #include <asm/desc.h>
 #include <asm/kml.h>
 #include <asm/msr.h>
-#include <asm/pgtable.h>
+#include <linux/pgtable.h>
 #include <asm/proto.h>
 #include <asm/syscall.h>
 #include <asm/text-patching.h>
