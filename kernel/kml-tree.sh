@@ -258,7 +258,7 @@ refresh() {
 	# to a scratch copy of kernel/patches first, and put in place only if
 	# the series made from it gives exactly the tree's files.
 	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
+	trap "rm -rf '$tmp'" EXIT
 	prev=$(git -C "$tree" rev-parse 'kml-base^{tree}')
 	local idx=$gd/kml-index
 	for ((k = 1; k <= n; k++)); do
