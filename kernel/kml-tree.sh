@@ -62,7 +62,7 @@ patch_files() { ls "$pdir"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null; }
 series_hash() { cat $(patch_files) "$map" | sha256sum | cut -d' ' -f1; }
 gitdir() { git -C "$1" rev-parse --absolute-git-dir; }
 # State of the last prepare or refresh: "tip COMMIT" and "series HASH".
-state() { sed -n "s/^$2 //p" "$(gitdir "$1")/kml-prepared" 2>/dev/null; }
+state() { sed -n "s/^$2 //p" "$(gitdir "$1")/kml-prepared" 2>/dev/null || true; }
 save_state() { printf 'tip %s\nseries %s\n' "$2" "$(series_hash)" > "$(gitdir "$1")/kml-prepared"; }
 num_of() { basename "$1" | cut -c1-4; }
 # Kernel files a patch's diff changes.
