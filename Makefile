@@ -17,6 +17,11 @@ KOBJ       := $(BUILD)/kobj
 BZIMAGE    := $(KOBJ)/arch/x86/boot/bzImage
 JOBS       ?= $(shell echo $$(( $$(nproc) + 1 )))
 CCACHE     := $(shell command -v ccache 2>/dev/null)
+# build/linux is a git tree (kernel/kml-tree.sh): with LOCALVERSION unset,
+# the kernel's setlocalversion would append "+" to every release name
+# (6.12.117-kml+).  Set, even empty, it appends nothing.
+LOCALVERSION ?=
+export LOCALVERSION
 # ccache (optional): with the paths made relative and the directory left out
 # of the hash, a second checkout of this repository reuses the cache.
 # $(call kbuild,OBJDIR): kbuild for one object directory (one config).

@@ -20,6 +20,8 @@
 # Environment: KML_BOOT_CONFIG (default /boot/config-$(uname -r)) and
 # KML_DEBIAN_CONFIG (default /usr/src/linux-config-6.12/config.amd64_none_amd64.xz).
 set -euo pipefail
+# The tree is a git tree: an unset LOCALVERSION would add "+" to the release.
+export LOCALVERSION="${LOCALVERSION-}"
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "host-config: $*" >&2; exit 1; }
 say() { echo "host-config: $*"; }

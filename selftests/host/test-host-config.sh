@@ -6,6 +6,8 @@
 # localmodconfig trimming keeps KML.  No compilation: config steps only.
 # Environment: KTREE (default build/linux, prepared by make kernel-tree).
 set -uo pipefail
+# The tree is a git tree: an unset LOCALVERSION would add "+" to the release.
+export LOCALVERSION="${LOCALVERSION-}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ktree=${KTREE:-$top/build/linux}
 debian=${KML_DEBIAN_CONFIG:-/usr/src/linux-config-6.12/config.amd64_none_amd64.xz}
