@@ -6,8 +6,10 @@
 #                                      not one yet; then put TREE on branch
 #                                      kml = kml-base + one commit per
 #                                      kernel/patches/*.patch, in order
-#                                      (edits in TREE are left alone while
-#                                      the series is unchanged)
+#                                      (uncommitted edits are carried over
+#                                      where the new series leaves the file
+#                                      alone; commits made on the kml branch
+#                                      since are never dropped)
 #   kml-tree.sh refresh TREE           fold the uncommitted edits of TREE into
 #                                      the series: each edited file into the
 #                                      last patch that changes it (or the one
